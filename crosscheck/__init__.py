@@ -1,0 +1,1 @@
+"""backprop-crosscheck: the harness, the example files and the command line."""

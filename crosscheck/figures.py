@@ -1,0 +1,33 @@
+"""Published figures: printed strings checked at their printed precision.
+
+A figure printed as "0.16" holds for any computed value in [0.155, 0.165]: half a unit in its last
+printed place either side. An erratum is a printed figure that is wrong: its check passes only
+when the computed value does *not* round to the printed one. Both comparisons are exact decimal
+arithmetic on the computed float, so a value on the boundary is never decided by rounding noise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+
+def parse_printed(text: str) -> Decimal:
+    """The printed figure as a Decimal; ValueError if it is not a plain finite number."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite() or text.strip() != text or text == "":
+        raise ValueError(f"{text!r} is not a plain finite number")
+    return value
+
+
+def half_unit(printed: Decimal) -> Decimal:
+    """Half a unit in the last printed place: 0.005 for "0.16", 0.5 for "1", 5e-5 for "1.2e-3"."""
+    return Decimal(5).scaleb(printed.as_tuple().exponent - 1)
+
+
+def rounds_to(computed: float, text: str) -> bool:
+    """True when ``computed`` rounds to the figure printed as ``text``."""
+    printed = parse_printed(text)
+    return abs(Decimal(float(computed)) - printed) <= half_unit(printed)

@@ -1,0 +1,221 @@
+"""Run one example on several backends, compare them number by number, check published figures.
+
+``run(example, backends)`` returns a ``Report``: every backend's results, the largest difference
+between any two backends, the published-figure checks and the verdict. ``Report.to_json()`` is the
+object that ``crosscheck run --json`` prints (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crosscheck.examples import Example, Figure
+from crosscheck.figures import rounds_to
+
+# Agreement between backends, relative to max(1, |value|). float64 backends differ only by
+# rounding order (about 1e-16 per operation); a missing factor or a flipped sign is O(1). Over
+# a long training run rounding differences grow, hence the wider bound for results after many
+# steps. float32 carries about 7 digits.
+TOLERANCE = {
+    ("float64", "first step"): 1e-12,
+    ("float64", "after steps"): 1e-9,
+    ("float32", "first step"): 1e-5,
+    ("float32", "after steps"): 1e-4,
+}
+
+# The quantities every backend reports, in the order of the JSON; "first step" ones are computed
+# at the initial parameters, "after steps" ones after the example's steps.
+FIELDS = {
+    "loss_before": "first step", "outputs_before": "first step", "gradients": "first step",
+    "errors": "first step", "params_after": "after steps", "loss_after": "after steps",
+    "losses": "after steps",
+}
+
+
+@dataclass
+class Settings:
+    """What a run computes: the example's own settings unless overridden."""
+
+    rule: str
+    dtype: str
+    steps: int
+    mode: str
+    learning_rate: float
+
+    @classmethod
+    def of(cls, example: Example, rule=None, dtype="float64", steps=None, mode=None, lr=None):
+        return cls(rule or example.rule, dtype, steps or example.steps, mode or example.mode,
+                   lr or example.learning_rate)
+
+
+@dataclass
+class Disagreement:
+    """The largest relative difference found between two backends, with where it is."""
+
+    where: str
+    backends: tuple[str, str]
+    values: tuple[float, float]
+    abs_diff: float
+    rel_diff: float
+    tolerance: float
+
+    def __str__(self):
+        a, b = self.backends
+        return (f"{self.where}: {a} = {self.values[0]!r}, {b} = {self.values[1]!r}, "
+                f"difference {self.abs_diff:.3g} (relative {self.rel_diff:.3g} > "
+                f"{self.tolerance:g})")
+
+
+@dataclass
+class Check:
+    figure: Figure
+    computed: float
+    holds: dict[str, bool]      # per backend: does the value round to the printed figure?
+
+    @property
+    def ok(self) -> bool:
+        return all(held != self.figure.erratum for held in self.holds.values())
+
+
+@dataclass
+class Report:
+    example: Example
+    settings: Settings
+    results: dict[str, dict]
+    versions: dict[str, str]
+    max_abs_diff: float
+    worst: Disagreement | None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        return self.worst is None
+
+    @property
+    def ok(self) -> bool:
+        return self.agree and all(check.ok for check in self.checks)
+
+    def to_json(self) -> dict:
+        backends = {}
+        for name, result in self.results.items():
+            backends[name] = {"version": self.versions[name]}
+            backends[name].update({key: _plain(result[key]) for key in (
+                "loss_before", "outputs_before", "gradients", "errors", "params_after",
+                "loss_after", "losses")})
+        return {
+            "example": self.example.name, "rule": self.settings.rule,
+            "dtype": self.settings.dtype, "steps": self.settings.steps,
+            "backends": backends, "max_abs_diff": self.max_abs_diff,
+            "checks": [{"key": c.figure.key, "published": c.figure.printed,
+                        "computed": c.computed, "ok": c.ok, "erratum": c.figure.erratum}
+                       for c in self.checks],
+            "ok": self.ok,
+        }
+
+
+def compute(backend, example: Example, settings: Settings) -> dict:
+    """Everything one backend reports for an example: before, first-step and after-steps values."""
+    net, X, T, dtype = example.layers, example.inputs, example.targets, settings.dtype
+    grads = backend.gradients(net, X, T, example.loss, settings.rule, dtype)
+    final, losses = backend.train(net, X, T, example.loss, settings.learning_rate, settings.rule,
+                                  settings.mode, settings.steps, dtype)
+    activations_before = backend.forward(net, X, dtype)
+    activations_after = backend.forward(final, X, dtype)
+    return {
+        "loss_before": backend.loss(net, X, T, example.loss, dtype),
+        "activations_before": list(activations_before),
+        "outputs_before": activations_before[-1],
+        "gradients": [{"weights": w, "bias": b} for w, b in zip(grads.weights, grads.biases)],
+        "errors": list(grads.errors),
+        "params_after": [{"weights": layer.weights, "bias": layer.bias} for layer in final],
+        "activations_after": list(activations_after),
+        "outputs_after": activations_after[-1],
+        "loss_after": float(losses[-1]),
+        "losses": np.asarray(losses),
+    }
+
+
+def value_of(result: dict, figure: Figure, learning_rate: float) -> float:
+    """The computed number a published figure refers to."""
+    q, layer, part, index = figure.quantity, figure.layer, figure.part, figure.index
+    if q in ("loss_before", "loss_after"):
+        return float(result[q])
+    if q in ("outputs_before", "outputs_after"):
+        return float(result[q][index])
+    if q == "output_gradient":
+        return float(-result["errors"][-1][index])
+    if q in ("activations_before", "activations_after", "errors"):
+        return float(result[q][layer][index])
+    value = float(result["params_after" if q == "params_after" else "gradients"][layer][part][index])
+    return learning_rate * value if q == "updates" else value
+
+
+def run(example: Example, backends: dict, **overrides) -> Report:
+    """Compute the example on every backend (name -> module), compare, and check its figures."""
+    settings = Settings.of(example, **overrides)
+    results = {name: compute(module, example, settings) for name, module in backends.items()}
+    versions = {name: module.version() for name, module in backends.items()}
+    max_abs_diff, worst = compare(results, settings.dtype)
+    reference = next(iter(results))
+    checks = [
+        Check(figure, value_of(results[reference], figure, settings.learning_rate),
+              {name: rounds_to(value_of(result, figure, settings.learning_rate), figure.printed)
+               for name, result in results.items()})
+        for figure in example.figures
+    ]
+    return Report(example, settings, results, versions, max_abs_diff, worst, checks)
+
+
+def leaves(result: dict):
+    """Yield (where, phase, array) for every compared quantity, e.g. ("gradients[1].weights", …)."""
+    for key, phase in FIELDS.items():
+        value = result[key]
+        if isinstance(value, list):
+            for layer, item in enumerate(value):
+                if isinstance(item, dict):
+                    for part, array in item.items():
+                        if array is not None:
+                            yield f"{key}[layer {layer}].{part}", phase, np.asarray(array)
+                else:
+                    yield f"{key}[layer {layer}]", phase, np.asarray(item)
+        else:
+            yield key, phase, np.asarray(value)
+
+
+def compare(results: dict, dtype: str):
+    """The largest absolute difference between any two backends, and the worst disagreement."""
+    names = list(results)
+    max_abs, worst, worst_excess = 0.0, None, 1.0
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for (where, phase, x), (_, _, y) in zip(leaves(results[a]), leaves(results[b])):
+                x, y = x.astype(np.float64), y.astype(np.float64)
+                diff = np.abs(x - y)
+                if diff.size == 0:
+                    continue
+                max_abs = max(max_abs, float(np.max(diff)))
+                tolerance = TOLERANCE[(dtype, phase)]
+                rel = diff / np.maximum(1.0, np.abs(x))
+                k = int(np.argmax(rel))
+                if not np.isfinite(rel.flat[k]) or rel.flat[k] > tolerance * worst_excess:
+                    worst_excess = rel.flat[k] / tolerance if np.isfinite(rel.flat[k]) else np.inf
+                    index = np.unravel_index(k, x.shape) if x.shape else ()
+                    where_ix = where + "".join(f"[{j}]" for j in index)
+                    worst = Disagreement(where_ix, (a, b), (float(x.flat[k]), float(y.flat[k])),
+                                         float(diff.flat[k]), float(rel.flat[k]), tolerance)
+    return max_abs, worst
+
+
+def _plain(value):
+    """NumPy values as plain JSON numbers and nested lists."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64).tolist()
+    return float(value)

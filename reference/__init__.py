@@ -1,0 +1,83 @@
+"""The NumPy reference: textbook backpropagation and gradient descent, written by hand.
+
+This package is the contract that every backend (``reference``, ``torch_impl``, ``jax_impl``)
+implements with the same names and signatures. It imports nothing but NumPy.
+
+Data
+----
+``Layer(weights, bias, activation, train_bias)``
+    ``weights`` has shape (outputs, inputs): row j holds the weights *into* neuron j, as
+    ``torch.nn.Linear`` stores them. ``bias`` has shape (outputs,) or is ``None`` (no bias).
+    ``activation`` is one of ``ACTIVATIONS``. ``train_bias=False`` holds the bias fixed.
+``Network``
+    A tuple of Layers, first hidden layer first.
+Batches
+    ``X`` is (n_samples, inputs) and ``T`` is (n_samples, outputs): one sample per row.
+
+Every argument and every result is a NumPy array (or a Python float). Computation happens in
+``dtype`` ("float64" by default, or "float32"): inputs are converted on the way in, and results
+come back in that dtype.
+
+Conventions
+-----------
+* Forward: ``z_l = a_{l-1} W_lᵀ + b_l``, ``a_l = f_l(z_l)``, ``a_0 = X``.
+* Losses (``LOSSES``): ``half_sse`` E = ½ ΣΣ (t − a_L)², ``sse`` E = ΣΣ (t − a_L)²,
+  ``mse`` E = mean (t − a_L)² over all elements (``torch.nn.MSELoss()``).
+* Errors use the tutorials' sign: the output error is ``e_L = −∂E/∂a_L`` (= t − a_L for
+  ``half_sse``). Gradients use the calculus sign, ``∂E/∂W``; a step is ``W ← W − η·g``.
+* Every rule (``RULES``) computes, for each layer, ``delta_l = e_l ⊙ f_l'(z_l)``,
+  ``g_W = −delta_lᵀ a_{l−1}`` and ``g_b = −Σ_samples delta_l``. The rules differ only in how the
+  error reaches the layer below, always with the weights as they were before the step:
+
+  ``exact``         e_{l−1} = delta_l W_l        (the chain rule; what autograd computes)
+  ``raw_error``     e_{l−1} = e_l W_l            (seed 000's Hᵀ·E, seed 001's who.T · e)
+  ``proportional``  e_{l−1,i} = Σ_j w_ji / (Σ_k w_jk) · e_{l,j}   (seed 000/001, first form)
+
+  ``proportional`` raises ``RuleUndefined`` when a neuron's incoming weights sum to zero.
+* Modes (``MODES``): ``batch`` makes one update per step from the loss summed over all samples;
+  ``online`` makes one update per sample, in order, and a step is one pass over the data.
+
+Functions
+---------
+``forward(net, X, dtype)``
+    -> tuple of the activations ``a_1 … a_L``, each (n_samples, width).
+``loss(net, X, T, loss_name, dtype)``
+    -> float, E at the given parameters.
+``gradients(net, X, T, loss_name, rule, dtype)``
+    -> ``Gradients(weights, biases, errors)``: per layer ∂E/∂W, ∂E/∂b (``None`` where the layer
+    has no bias or holds it fixed) and the error ``e_l`` (n_samples, width) of the rule, all at
+    the given parameters over all samples.
+``step(net, X, T, loss_name, lr, rule, mode, dtype)``
+    -> the Network after one gradient-descent step (one pass over the data in ``online`` mode).
+``train(net, X, T, loss_name, lr, rule, mode, steps, dtype)``
+    -> ``(final Network, losses)``, where ``losses[k]`` is E after step k + 1.
+"""
+
+from reference.backprop import forward, gradients, loss, step, train
+from reference.types import (
+    ACTIVATIONS,
+    DTYPES,
+    LOSSES,
+    MODES,
+    RULES,
+    Gradients,
+    Layer,
+    Network,
+    RuleUndefined,
+    as_network,
+)
+
+NAME = "numpy"
+
+
+def version() -> str:
+    """The version of the framework behind this backend."""
+    import numpy
+
+    return numpy.__version__
+
+
+__all__ = [
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "Gradients", "Layer", "Network",
+    "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
+]

@@ -1,0 +1,142 @@
+"""Forward pass, the hand-written backward pass of every documented rule, and gradient descent.
+
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference import activations, losses
+from reference.types import (
+    LOSSES,
+    MODES,
+    RULES,
+    Gradients,
+    Layer,
+    Network,
+    RuleUndefined,
+    as_network,
+    check_name,
+)
+
+
+def _batch(X, dtype):
+    return np.atleast_2d(np.asarray(X, dtype=dtype))
+
+
+def _forward(net: Network, X):
+    """Pre-activations z_l and activations a_l of every layer (a_0 = X is not included)."""
+    zs, activs = [], []
+    a = X
+    for layer in net:
+        z = a @ layer.weights.T
+        if layer.bias is not None:
+            z = z + layer.bias
+        a = activations.FUNCTIONS[layer.activation][0](z)
+        zs.append(z)
+        activs.append(a)
+    return zs, activs
+
+
+def _send_back(rule: str, index: int, layer: Layer, error, delta):
+    """The error of the layer below, e_{l−1}, from this layer's error e_l and delta_l."""
+    if rule == "exact":
+        return delta @ layer.weights
+    if rule == "raw_error":
+        return error @ layer.weights
+    sums = layer.weights.sum(axis=1, keepdims=True)
+    zero = np.flatnonzero(sums[:, 0] == 0)
+    if zero.size:
+        raise RuleUndefined(
+            f"proportional rule: layer {index} neuron {zero[0]}: its incoming weights sum to zero,"
+            " so its error cannot be split in proportion to them"
+        )
+    return error @ (layer.weights / sums)
+
+
+def _backward(net: Network, X, T, loss_name: str, rule: str) -> Gradients:
+    zs, activs = _forward(net, X)
+    # Output error, in the tutorials' sign: e_L = −∂E/∂a_L.
+    error = losses.FUNCTIONS[loss_name][1](activs[-1], T)
+    inputs = [X, *activs[:-1]]
+    grad_w, grad_b, errors = [None] * len(net), [None] * len(net), [None] * len(net)
+    for index in reversed(range(len(net))):
+        layer = net[index]
+        # Delta: the error through the activation's slope; then the gradients with calculus sign.
+        delta = error * activations.FUNCTIONS[layer.activation][1](zs[index])
+        errors[index] = error
+        grad_w[index] = -(delta.T @ inputs[index])
+        if layer.bias is not None and layer.train_bias:
+            grad_b[index] = -delta.sum(axis=0)
+        # Send the error back with the weights as they were before the step.
+        if index > 0:
+            error = _send_back(rule, index, layer, error, delta)
+    return Gradients(tuple(grad_w), tuple(grad_b), tuple(errors))
+
+
+def _descend(net: Network, grads: Gradients, lr) -> Network:
+    """W ← W − η·g for every weight matrix and every trainable bias."""
+    return tuple(
+        Layer(
+            layer.weights - lr * gw,
+            layer.bias if gb is None else layer.bias - lr * gb,
+            layer.activation,
+            layer.train_bias,
+        )
+        for layer, gw, gb in zip(net, grads.weights, grads.biases)
+    )
+
+
+def _step(net: Network, X, T, loss_name, lr, rule, mode) -> Network:
+    if mode == "batch":
+        return _descend(net, _backward(net, X, T, loss_name, rule), lr)
+    for i in range(X.shape[0]):
+        net = _descend(net, _backward(net, X[i : i + 1], T[i : i + 1], loss_name, rule), lr)
+    return net
+
+
+def _loss(net: Network, X, T, loss_name) -> float:
+    return float(losses.FUNCTIONS[loss_name][0](_forward(net, X)[1][-1], T))
+
+
+def _check_lr(lr) -> float:
+    lr = float(lr)
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"learning rate must be a finite number > 0, got {lr}")
+    return lr
+
+
+def forward(net, X, dtype: str = "float64"):
+    net = as_network(net, dtype)
+    return tuple(_forward(net, _batch(X, dtype))[1])
+
+
+def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
+    check_name("loss", loss_name, LOSSES)
+    return _loss(as_network(net, dtype), _batch(X, dtype), _batch(T, dtype), loss_name)
+
+
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    return _backward(as_network(net, dtype), _batch(X, dtype), _batch(T, dtype), loss_name, rule)
+
+
+def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+         dtype: str = "float64") -> Network:
+    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
+
+
+def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+          steps: int = 1, dtype: str = "float64"):
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    lr = np.asarray(_check_lr(lr), dtype=dtype)
+    losses_after = np.empty(int(steps), dtype=dtype)
+    for k in range(int(steps)):
+        net = _step(net, X, T, loss_name, lr, rule, mode)
+        losses_after[k] = _loss(net, X, T, loss_name)
+    return net, losses_after
