@@ -44,8 +44,9 @@ def load(name: str):
         raise BackendUnavailable(f"unknown backend {name!r}; known: {', '.join(names())}")
     try:
         return entry.load()
-    except Exception as exc:  # a third-party backend may fail in any way; report it in one line
-        raise BackendUnavailable(f"backend {name!r} ({entry.value}) failed to load: {exc}") from None
+    except Exception as exc:  # a third-party backend may fail in any way; say so in one line
+        raise BackendUnavailable(
+            f"backend {name!r} ({entry.value}) failed to load: {exc}") from None
 
 
 def available() -> list[str]:

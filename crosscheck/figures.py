@@ -3,7 +3,8 @@
 A figure printed as "0.16" holds for any computed value in [0.155, 0.165]: half a unit in its last
 printed place either side. An erratum is a printed figure that is wrong: its check passes only
 when the computed value does *not* round to the printed one. Both comparisons are exact decimal
-arithmetic on the computed float, so a value on the boundary is never decided by rounding noise.
+arithmetic on the shortest decimal that round-trips the computed float (its repr), so a value
+on the boundary is decided as a reader of the printed digits would decide it.
 """
 
 from __future__ import annotations
@@ -30,4 +31,4 @@ def half_unit(printed: Decimal) -> Decimal:
 def rounds_to(computed: float, text: str) -> bool:
     """True when ``computed`` rounds to the figure printed as ``text``."""
     printed = parse_printed(text)
-    return abs(Decimal(float(computed)) - printed) <= half_unit(printed)
+    return abs(Decimal(repr(float(computed))) - printed) <= half_unit(printed)

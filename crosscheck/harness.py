@@ -148,7 +148,8 @@ def value_of(result: dict, figure: Figure, learning_rate: float) -> float:
         return float(-result["errors"][-1][index])
     if q in ("activations_before", "activations_after", "errors"):
         return float(result[q][layer][index])
-    value = float(result["params_after" if q == "params_after" else "gradients"][layer][part][index])
+    source = "params_after" if q == "params_after" else "gradients"
+    value = float(result[source][layer][part][index])
     return learning_rate * value if q == "updates" else value
 
 

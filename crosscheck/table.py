@@ -60,7 +60,7 @@ def _columns(header, rows) -> list[str]:
     def line(row):
         cells = [str(cell)[:widths[i]].ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
                  for i, cell in enumerate(row[:-1])]
-        return "  ".join(cells + [str(row[-1])]).rstrip()
+        return "  ".join([*cells, str(row[-1])]).rstrip()
 
     return [line(header), line(["-" * w for w in widths[:-1]] + ["-" * len(header[-1])])] + \
         [line(row) for row in rows]

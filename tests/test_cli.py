@@ -1,0 +1,252 @@
+"""The crosscheck command: every bad input is one line naming file and key, exit 2; JSON shape;
+exit codes 0 and 1 against figures we know to hold or not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crosscheck.cli import main
+from crosscheck.examples import EXAMPLES_DIR
+
+GOOD = """\
+name = "tiny"
+title = "A 2-2-1 network"
+loss = "half_sse"
+learning_rate = 0.5
+
+[[layers]]
+activation = "sigmoid"
+weights = [[0.1, 0.2], [0.3, 0.4]]
+bias = [0.5, 0.5]
+names = [["w1", "w2"], ["w3", "w4"]]
+
+[[layers]]
+activation = "sigmoid"
+weights = [[0.5, 0.6]]
+
+[data]
+inputs = [[0.05, 0.10]]
+targets = [[0.01]]
+"""
+
+# (what, replace this, with this, the key the message must name)
+BAD = [
+    ("missing name", 'name = "tiny"\n', "", "name: missing"),
+    ("missing loss", 'loss = "half_sse"\n', "", "loss: missing"),
+    ("missing learning rate", "learning_rate = 0.5\n", "", "learning_rate: missing"),
+    ("missing weights", "weights = [[0.5, 0.6]]\n", "", "layers[1].weights: missing"),
+    ("missing activation", 'activation = "sigmoid"\nweights = [[0.5',
+     'weights = [[0.5', "layers[1].activation: missing"),
+    ("missing data", "[data]\ninputs = [[0.05, 0.10]]\ntargets = [[0.01]]\n", "",
+     "data: missing"),
+    ("missing targets", "targets = [[0.01]]\n", "", "data.targets: missing"),
+    ("unknown activation", 'activation = "sigmoid"\nweights = [[0.5',
+     'activation = "softmax"\nweights = [[0.5', "layers[1].activation: unknown value 'softmax'"),
+    ("unknown loss", 'loss = "half_sse"', 'loss = "l1"', "loss: unknown value 'l1'"),
+    ("unknown rule", 'loss = "half_sse"', 'loss = "half_sse"\nrule = "hebb"', "rule: unknown"),
+    ("unknown mode", 'loss = "half_sse"', 'loss = "half_sse"\nmode = "mini"', "mode: unknown"),
+    ("unknown key", "learning_rate = 0.5", "learning_rate = 0.5\nlearning_rat = 0.5",
+     "learning_rat: unknown key"),
+    ("ragged matrix", "[[0.1, 0.2], [0.3, 0.4]]", "[[0.1, 0.2], [0.3]]",
+     "layers[0].weights: expected 2 columns per row"),
+    ("mis-shaped matrix", "weights = [[0.5, 0.6]]", "weights = [[0.5, 0.6, 0.7]]",
+     "layers[1].weights: expected 2 columns per row to match layers[0] outputs (2), got 3"),
+    ("inputs wider than layer 0", "inputs = [[0.05, 0.10]]", "inputs = [[0.05, 0.10, 0.2]]",
+     "layers[0].weights: expected 3 columns per row to match the width of data.inputs (3)"),
+    ("nan weight", "[[0.5, 0.6]]", "[[0.5, nan]]", "layers[1].weights[0][1]: expected a finite"),
+    ("inf input", "[[0.05, 0.10]]", "[[0.05, inf]]", "data.inputs[0][1]: expected a finite"),
+    ("string weight", "[[0.5, 0.6]]", '[[0.5, "0.6"]]', "layers[1].weights[0][1]: expected a num"),
+    ("zero learning rate", "learning_rate = 0.5", "learning_rate = 0",
+     "learning_rate: must be > 0"),
+    ("negative learning rate", "learning_rate = 0.5", "learning_rate = -0.1",
+     "learning_rate: must be > 0"),
+    ("nan learning rate", "learning_rate = 0.5", "learning_rate = nan",
+     "learning_rate: expected a finite number"),
+    ("target row of the wrong width", "targets = [[0.01]]", "targets = [[0.01, 0.2]]",
+     "data.targets: expected 1 columns per row to match the outputs of layers[1] (1), got 2"),
+    ("targets without a row per sample", "targets = [[0.01]]", "targets = [[0.01], [0.2]]",
+     "data.targets: expected 1 rows (one per row of data.inputs), got 2"),
+    ("bias of the wrong length", "bias = [0.5, 0.5]", "bias = [0.5]",
+     "layers[0].bias: expected 2 entries, got 1"),
+    ("TOML that does not parse", "learning_rate = 0.5", "learning_rate = = 0.5",
+     "TOML does not parse"),
+    ("bad name", 'name = "tiny"', 'name = "Tiny Net"', "name: 'Tiny Net'"),
+    ("zero steps", "learning_rate = 0.5", "learning_rate = 0.5\nsteps = 0",
+     "steps: expected an integer from 1"),
+    ("train_bias without a bias", "weights = [[0.5, 0.6]]",
+     "weights = [[0.5, 0.6]]\ntrain_bias = false", "layers[1].train_bias: given, but the layer"),
+    ("unknown quantity", "targets = [[0.01]]", 'targets = [[0.01]]\n[expected]\nloss = "0.3"',
+     "expected.loss: unknown key"),
+    ("figure not a string", "targets = [[0.01]]",
+     "targets = [[0.01]]\n[expected]\nloss_before = 0.3", "expected.loss_before: expected the "
+     "figure as a string"),
+    ("figure not a number", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nloss_before = "about 0.3"',
+     "expected.loss_before: 'about 0.3' is not a number"),
+    ("figure of the wrong shape", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\noutputs_before = ["0.7"]',
+     "expected.outputs_before[0]: expected an array of 1 entries"),
+    ("unknown parameter name", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nparams_after.w9 = "0.1"', "expected.params_after.w9: "
+     "unknown key"),
+    ("figure both expected and erratum", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nloss_before = "0.3"\n[errata]\nloss_before = "0.2"',
+     "errata.loss_before: also given in [expected]"),
+    ("layer index out of range", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nerrors.2 = [["0.1"]]', "expected.errors.2: unknown key"),
+]
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(err, *needles):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+
+
+@pytest.mark.parametrize(("what", "old", "new", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_naming_file_and_key_and_exit_2(tmp_path, capsys, what, old, new,
+                                                               message):
+    assert old in GOOD, f"the test's own replacement does not apply: {old!r}"
+    path = tmp_path / "my.toml"
+    path.write_text(GOOD.replace(old, new, 1))
+    code, out, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 2 and out == ""
+    assert_one_line(err, f"{path}: ", message)
+
+
+def test_good_file_passes(tmp_path, capsys):
+    path = tmp_path / "my.toml"
+    path.write_text(GOOD)
+    code, out, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 0 and err == ""
+    assert "OK:" in out
+
+
+def test_not_utf8_and_missing_file(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace("A 2-2-1", "Ein Netz für").encode("latin-1"))
+    code, _, err = run_cli(capsys, "check", str(path))
+    assert code == 2
+    assert_one_line(err, str(path), "not UTF-8")
+    code, _, err = run_cli(capsys, "check", str(tmp_path / "nowhere.toml"))
+    assert code == 2
+    assert_one_line(err, "nowhere.toml", "cannot read")
+
+
+def test_proportional_on_a_zero_weight_sum_is_exit_2(tmp_path, capsys):
+    path = tmp_path / "zero.toml"
+    path.write_text(GOOD.replace("[[0.5, 0.6]]", "[[0.5, -0.5]]"))
+    code, _, err = run_cli(capsys, "check", str(path), "--rule", "proportional",
+                           "--backends", "numpy")
+    assert code == 2
+    assert_one_line(err, str(path), "layer 1 neuron 0: its incoming weights sum to zero")
+
+
+@pytest.mark.parametrize("argv", [
+    ["run"], ["run", "seed002-linear", "--all"], ["run", "seed002-lineer"],
+    ["run", "seed002-linear", "--dtype", "float16"], ["run", "seed002-linear", "--steps", "0"],
+    ["run", "seed002-linear", "--lr", "-1"], ["run", "seed002-linear", "--backends", "tensorflow"],
+    ["frobnicate"], ["run", "seed002-linear", "--colour"],
+])
+def test_usage_errors_are_one_line_and_exit_2(capsys, argv):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert_one_line(err)
+
+
+def test_unknown_example_suggests_close_names(capsys):
+    code, _, err = run_cli(capsys, "run", "seed002-lineer")
+    assert code == 2
+    assert_one_line(err, "unknown example 'seed002-lineer'", "did you mean seed002-linear")
+
+
+def test_run_prints_published_and_computed_and_marks_errata(capsys):
+    code, out, _ = run_cli(capsys, "run", "seed002-linear", "--backends", "numpy")
+    assert code == 0
+    assert "-0.0478" in out and "-0.04897245" in out and "erratum" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "max_abs_diff", "checks", "ok"}
+BACKEND_KEYS = {"version", "loss_before", "outputs_before", "gradients", "errors",
+                "params_after", "loss_after", "losses"}
+
+
+def test_json_has_the_documented_shape(capsys):
+    code, out, _ = run_cli(capsys, "run", "seed002-linear", "--backends", "numpy", "--json")
+    doc = json.loads(out)
+    assert code == 0 and set(doc) == JSON_KEYS and doc["ok"] is True
+    numpy = doc["backends"]["numpy"]
+    assert set(numpy) == BACKEND_KEYS
+    assert numpy["gradients"][1] == {"weights": numpy["gradients"][1]["weights"], "bias": None}
+    assert len(numpy["losses"]) == doc["steps"] == 1
+    assert numpy["losses"][-1] == numpy["loss_after"]
+    # w5 = 0.11 − 0.05·(−0.7963·1.23): the JSON carries the full-precision value.
+    assert numpy["params_after"][1]["weights"][0][0] == pytest.approx(0.15897245, abs=1e-15)
+    check = next(c for c in doc["checks"] if c["key"] == "updates.w5")
+    assert check == {"key": "updates.w5", "published": "-0.0478",
+                     "computed": check["computed"], "ok": True, "erratum": True}
+
+
+def test_run_all_json(capsys):
+    code, out, _ = run_cli(capsys, "run", "--all", "--backends", "numpy", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["ok"] is True
+    assert {e["example"] for e in doc["examples"]} >= {"seed002-linear", "xor", "seed000"}
+
+
+def test_a_figure_that_does_not_hold_exits_1(tmp_path, capsys):
+    # tiny's first output: σ(0.5·σ(0.525) + 0.6·σ(0.61)) — about 0.6, not 0.9.
+    path = tmp_path / "wrong.toml"
+    path.write_text(GOOD + '\n[expected]\noutputs_before = [["0.9"]]\n')
+    code, out, _ = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 1 and "FAILS" in out and out.rstrip().splitlines()[-1].startswith("FAIL")
+
+
+def test_an_erratum_that_holds_exits_1(tmp_path, capsys):
+    # Seed 002's w5 after the step does round to 0.16, so calling it an erratum is wrong.
+    text = (EXAMPLES_DIR / "seed002-linear.toml").read_text()
+    path = tmp_path / "s.toml"
+    path.write_text(text.replace('params_after.w5 = "0.16"\n', "") + 'params_after.w5 = "0.16"\n')
+    code, out, _ = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 1 and "rounds to print" in out
+
+
+def test_list_names_every_shipped_example(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == sorted(
+        p.stem for p in EXAMPLES_DIR.glob("*.toml"))
+
+
+def test_console_script_and_numpy_run_import_no_framework():
+    """The installed `crosscheck` and a numpy-only run import neither torch nor jax."""
+    code = ("import sys; from crosscheck.cli import main; rc = main(['run', '--all', "
+            "'--backends', 'numpy']); sys.stdout.flush(); "
+            "assert not {'torch', 'jax'} & set(sys.modules), sorted(sys.modules); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    script = Path(sys.executable).with_name("crosscheck")
+    done = subprocess.run([str(script), "list"], capture_output=True, text=True)
+    assert done.returncode == 0 and "seed002-linear" in done.stdout, done.stderr
+
+
+def test_reference_imports_only_numpy():
+    code = ("import sys, reference; bad = {m.split('.')[0] for m in sys.modules} & "
+            "{'torch', 'jax', 'jaxlib', 'optax', 'crosscheck', 'torch_impl', 'jax_impl'}; "
+            "assert not bad, bad")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,134 @@
+"""The exact rule against central finite differences: independent of the backward code.
+
+Central differences with step h = 1e-5 in float64 have a truncation error of about h²·|E'''| and
+a rounding error of about eps·|E|/h, together around 1e-10 for these networks. The comparison is
+relative to max(|g|, 1e-4), so 1e-6 is far below any wrong sign or missing factor (an error of
+order 1) while leaving headroom over the 1e-10 noise.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import reference as R
+from tests.helpers import parameters, random_network, with_parameter
+
+H = 1e-5
+RTOL = 1e-6
+FLOOR = 1e-4
+
+
+def finite_difference_gradient(net, X, T, loss_name):
+    """∂E/∂θ for every parameter entry, by central differences of the loss alone."""
+    grads = {}
+    for layer, part, array in parameters(net):
+        g = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            up = R.loss(with_parameter(net, layer, part, index, array[index] + H), X, T, loss_name)
+            down = R.loss(with_parameter(net, layer, part, index, array[index] - H), X, T,
+                          loss_name)
+            g[index] = (up - down) / (2 * H)
+        grads[layer, part] = g
+    return grads
+
+
+def assert_fd_close(analytic, numeric, what):
+    err = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)),
+                                                  FLOOR)
+    k = np.unravel_index(int(np.argmax(err)), err.shape)
+    assert err[k] <= RTOL, (f"numpy: {what} index {list(map(int, k))}: backprop = "
+                            f"{analytic[k]!r}, finite difference = {numeric[k]!r}, relative "
+                            f"error {err[k]:.3g} > {RTOL:g}")
+
+
+def far_from_kinks(net, X):
+    """True when no relu pre-activation is within reach of the finite-difference step."""
+    a = X
+    for layer in net:
+        z = a @ layer.weights.T + (0 if layer.bias is None else layer.bias)
+        if layer.activation == "relu" and np.min(np.abs(z)) < 1e-3:
+            return False
+        a = {"identity": z, "relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)),
+             "tanh": np.tanh(z)}[layer.activation]
+    return True
+
+
+def draw(seed, depth, activation, n_samples=3):
+    """A random network of the given depth whose layers cycle through the activations starting
+    at ``activation``, with data, redrawn until relu kinks are out of the step's reach."""
+    rng = np.random.default_rng(seed)
+    order = list(R.ACTIVATIONS)
+    start = order.index(activation)
+    activations = order[start:] + order[:start]
+    while True:
+        n_in = int(rng.integers(1, 4))
+        net = random_network(rng, depth, activations, n_in)
+        X = rng.normal(size=(n_samples, n_in))
+        T = rng.normal(size=(n_samples, net[-1].weights.shape[0]))
+        if far_from_kinks(net, X):
+            return net, X, T
+
+
+CASES = list(itertools.product(range(1, 5), R.ACTIVATIONS, R.LOSSES))
+
+
+@pytest.mark.parametrize(("depth", "activation", "loss_name"), CASES,
+                         ids=[f"depth{d}-{a}-{lo}" for d, a, lo in CASES])
+def test_exact_gradients_match_finite_differences(depth, activation, loss_name):
+    net, X, T = draw(1000 * depth + 10 * R.ACTIVATIONS.index(activation), depth, activation)
+    numeric = finite_difference_gradient(net, X, T, loss_name)
+    grads = R.gradients(net, X, T, loss_name, "exact")
+    for i, layer in enumerate(net):
+        assert_fd_close(grads.weights[i], numeric[i, "weights"], f"layer {i} weights")
+        if layer.bias is None or not layer.train_bias:
+            assert grads.biases[i] is None, f"numpy: layer {i} bias: absent or frozen, got a grad"
+        else:
+            assert_fd_close(grads.biases[i], numeric[i, "bias"], f"layer {i} bias")
+
+
+def test_output_error_is_minus_the_loss_gradient():
+    """e_L = −∂E/∂a_L for every loss, by finite differences on an identity output layer."""
+    rng = np.random.default_rng(7)
+    for loss_name in R.LOSSES:
+        net = (R.Layer(np.eye(3), None, "identity"),)
+        X, T = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+        numeric = finite_difference_gradient((R.Layer(np.eye(3), np.zeros(3), "identity"),),
+                                             X, T, loss_name)[0, "bias"]
+        error = R.gradients(net, X, T, loss_name).errors[-1]
+        # ∂E/∂b sums ∂E/∂a over samples, so compare the summed error.
+        assert_fd_close(-error.sum(axis=0), numeric, f"{loss_name} output error")
+
+
+@pytest.mark.parametrize("mode", R.MODES)
+def test_step_descends_along_finite_difference_gradient(mode):
+    """One step is W − η·g: batch from the summed loss, online one sample at a time."""
+    net, X, T = draw(42, 3, "tanh", n_samples=4)
+    lr = 0.1
+    expected = net
+    rows = [slice(None)] if mode == "batch" else [slice(i, i + 1) for i in range(len(X))]
+    for rows_i in rows:
+        numeric = finite_difference_gradient(expected, X[rows_i], T[rows_i], "half_sse")
+        expected = tuple(
+            R.Layer(lay.weights - lr * numeric[i, "weights"],
+                    None if lay.bias is None else
+                    lay.bias - lr * numeric[i, "bias"] if lay.train_bias else lay.bias,
+                    lay.activation, lay.train_bias)
+            for i, lay in enumerate(expected))
+    stepped = R.step(net, X, T, "half_sse", lr, "exact", mode)
+    for i, (got, want) in enumerate(zip(stepped, expected)):
+        # Differences of lr·(g − fd) ≈ 0.1·1e-10: far below 1e-8, far above any wrong update.
+        np.testing.assert_allclose(got.weights, want.weights, rtol=0, atol=1e-8,
+                                   err_msg=f"numpy {mode} step: layer {i} weights")
+        if got.bias is not None:
+            np.testing.assert_allclose(got.bias, want.bias, rtol=0, atol=1e-8,
+                                       err_msg=f"numpy {mode} step: layer {i} bias")
+
+
+def test_frozen_bias_stays_put_and_weights_still_learn():
+    net = (R.Layer([[0.3, -0.2]], [0.7], "sigmoid", train_bias=False),)
+    stepped = R.step(net, [[1.0, 2.0]], [[0.0]], "half_sse", 0.5)
+    assert stepped[0].bias.tolist() == [0.7]
+    assert not np.array_equal(stepped[0].weights, net[0].weights)
