@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint golden clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# Rewrite tests/golden/ from the NumPy reference (after a deliberate change; review the diff).
+golden: setup
+	$(BIN)/python -m crosscheck.golden
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from crosscheck import backends as registry
@@ -112,6 +113,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("crosscheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # the reader went away (`crosscheck run --all | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _main(argv) -> int:

@@ -34,6 +34,9 @@ FIELDS = {
 }
 
 
+PER_LAYER_FIELDS = ("gradients", "errors", "params_after")
+
+
 @dataclass
 class Settings:
     """What a run computes: the example's own settings unless overridden."""
@@ -173,7 +176,7 @@ def leaves(result: dict):
     """Yield (where, phase, array) for every compared quantity, e.g. ("gradients[1].weights", …)."""
     for key, phase in FIELDS.items():
         value = result[key]
-        if isinstance(value, list):
+        if key in PER_LAYER_FIELDS:
             for layer, item in enumerate(value):
                 if isinstance(item, dict):
                     for part, array in item.items():

@@ -6,11 +6,13 @@ and a pasted issue.
 
 from __future__ import annotations
 
+import textwrap
+
 from crosscheck.harness import Report, value_of
 
 
 def _num(value: float) -> str:
-    return f"{value:.10g}"
+    return f"{value:.9g}"
 
 
 def render(report: Report) -> str:
@@ -18,13 +20,14 @@ def render(report: Report) -> str:
     names = list(report.results)
     versions = " · ".join(f"{name} {report.versions[name]}" for name in names)
     lines = [
-        f"{example.name} — {example.title}" if example.title else example.name,
+        textwrap.shorten(f"{example.name} — {example.title}" if example.title else example.name,
+                         width=100, placeholder="…"),
         f"rule {settings.rule} · dtype {settings.dtype} · steps {settings.steps} · "
         f"mode {settings.mode} · learning rate {settings.learning_rate:g} · loss {example.loss}",
         f"backends: {versions}",
         "",
     ]
-    header = ["quantity", "published", *names, "largest diff", "status"]
+    header = ["quantity", "published", *names, "max diff", "status"]
     rows = []
     for key in ("loss_before", "loss_after"):
         values = [float(report.results[name][key]) for name in names]
@@ -55,7 +58,7 @@ def _spread(values) -> str:
 
 def _columns(header, rows) -> list[str]:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    widths[0] = min(widths[0], 26)
+    widths[0] = min(widths[0], 24)
 
     def line(row):
         cells = [str(cell)[:widths[i]].ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
@@ -78,5 +81,6 @@ def _verdict(report: Report) -> str:
     else:
         agreement = f"{names[0]} only: no second backend to compare"
     word = "OK" if report.ok else "FAIL"
-    return (f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata} errata "
-            f"confirmed; {agreement}")
+    return textwrap.fill(f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata}"
+                         f" errata confirmed; {agreement}", width=100, subsequent_indent="  ",
+                         break_on_hyphens=False)

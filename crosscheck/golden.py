@@ -1,0 +1,74 @@
+"""Golden files: the float64 results of every shipped example under every rule, on disk.
+
+``tests/golden/<example>--<rule>.json`` holds what the NumPy reference computes (the numbers of
+``crosscheck run --json``) together with the versions of every framework installed when it was
+written. ``tests/test_golden.py`` checks that each backend still reproduces them, so a framework
+upgrade that changes a number is reported with the example, the backend and the quantity.
+
+Regenerate them (after a deliberate change) with ``make golden``, that is
+``python -m crosscheck.golden``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import reference
+from crosscheck import backends, examples, harness
+
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
+
+# Runs that are chaotic over the example's full length, so that no two float64 computations
+# agree at the end, are stored and compared over fewer steps. seed000 under `proportional`:
+# rows of incoming weights keep drifting through near-cancellation (a row sums to 0.012 after
+# 5 passes, to 0.013 after 1,000), the rule divides by those sums, and rounding differences of
+# 1e-16 grow on any two computations, the reference against itself with w/Σw computed as
+# w·(1/Σw) included: weights differ by 2e-12 after 20 passes, 1e-9 after 50, 1e-2 after 600.
+CHAOTIC = {("seed000", "proportional"): 20}
+
+
+def path_for(name: str, rule: str) -> Path:
+    return GOLDEN_DIR / f"{name}--{rule}.json"
+
+
+def record(name: str, rule: str) -> dict:
+    """The golden record of one example under one rule, computed by the NumPy reference."""
+    example = examples.load(examples.find(name))
+    report = harness.run(example, {"numpy": reference}, rule=rule, dtype="float64",
+                         steps=CHAOTIC.get((name, rule)))
+    versions = {}
+    for backend_name in backends.BUILTIN:
+        try:
+            versions[backend_name] = backends.load(backend_name).version()
+        except backends.BackendUnavailable:
+            versions[backend_name] = None
+    doc = report.to_json()
+    return {"example": name, "rule": rule, "steps": doc["steps"], "versions": versions,
+            "results": {k: v for k, v in doc["backends"]["numpy"].items() if k != "version"}}
+
+
+def write(path: Path, doc: dict) -> None:
+    """Write through a temporary file and rename, so an interrupted run leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as out:
+        json.dump(doc, out, indent=1)
+        out.write("\n")
+    os.replace(tmp, path)
+
+
+def main() -> int:
+    for path in examples.shipped():
+        for rule in reference.RULES:
+            target = path_for(path.stem, rule)
+            write(target, record(path.stem, rule))
+            print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
