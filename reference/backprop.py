@@ -17,7 +17,10 @@ from reference.types import (
     Network,
     RuleUndefined,
     as_network,
+    check_lr,
     check_name,
+    check_shapes,
+    check_steps,
 )
 
 
@@ -48,10 +51,7 @@ def _send_back(rule: str, index: int, layer: Layer, error, delta):
     sums = layer.weights.sum(axis=1, keepdims=True)
     zero = np.flatnonzero(sums[:, 0] == 0)
     if zero.size:
-        raise RuleUndefined(
-            f"proportional rule: layer {index} neuron {zero[0]}: its incoming weights sum to zero,"
-            " so its error cannot be split in proportion to them"
-        )
+        raise RuleUndefined.zero_sum(index, int(zero[0]))
     return error @ (layer.weights / sums)
 
 
@@ -100,43 +100,53 @@ def _loss(net: Network, X, T, loss_name) -> float:
     return float(losses.FUNCTIONS[loss_name][0](_forward(net, X)[1][-1], T))
 
 
-def _check_lr(lr) -> float:
-    lr = float(lr)
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"learning rate must be a finite number > 0, got {lr}")
-    return lr
+def _prepare(net, X, T, dtype):
+    """The network, the batch and the targets as arrays of ``dtype`` that fit together."""
+    net, X = as_network(net, dtype), _batch(X, dtype)
+    T = None if T is None else _batch(T, dtype)
+    check_shapes(net, X, T)
+    return net, X, T
 
 
 def forward(net, X, dtype: str = "float64"):
-    net = as_network(net, dtype)
-    return tuple(_forward(net, _batch(X, dtype))[1])
+    """Activations of every layer; see the contract in reference/__init__.py."""
+    net, X, _ = _prepare(net, X, None, dtype)
+    return tuple(_forward(net, X)[1])
 
 
 def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
+    """E at the given parameters; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
-    return _loss(as_network(net, dtype), _batch(X, dtype), _batch(T, dtype), loss_name)
+    return _loss(*_prepare(net, X, T, dtype), loss_name)
 
 
 def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
-    return _backward(as_network(net, dtype), _batch(X, dtype), _batch(T, dtype), loss_name, rule)
+    return _backward(*_prepare(net, X, T, dtype), loss_name, rule)
 
 
 def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
          dtype: str = "float64") -> Network:
-    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
+    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    net, X, T = _prepare(net, X, T, dtype)
+    return _step(net, X, T, loss_name, np.asarray(check_lr(lr), dtype=dtype), rule, mode)
 
 
 def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
           steps: int = 1, dtype: str = "float64"):
+    """(final Network, loss after every step); see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
     check_name("mode", mode, MODES)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    lr = np.asarray(_check_lr(lr), dtype=dtype)
-    losses_after = np.empty(int(steps), dtype=dtype)
-    for k in range(int(steps)):
+    net, X, T = _prepare(net, X, T, dtype)
+    lr, steps = np.asarray(check_lr(lr), dtype=dtype), check_steps(steps)
+    losses_after = np.empty(steps, dtype=dtype)
+    for k in range(steps):
         net = _step(net, X, T, loss_name, lr, rule, mode)
         losses_after[k] = _loss(net, X, T, loss_name)
     return net, losses_after

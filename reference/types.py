@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -15,6 +17,11 @@ DTYPES = ("float64", "float32")
 
 class RuleUndefined(ValueError):
     """A rule cannot be applied to these weights (``proportional`` with a zero weight sum)."""
+
+    @classmethod
+    def zero_sum(cls, layer: int, neuron: int) -> RuleUndefined:
+        return cls(f"proportional rule: layer {layer} neuron {neuron}: its incoming weights sum "
+                   "to zero, so its error cannot be split in proportion to them")
 
 
 class Layer(NamedTuple):
@@ -55,3 +62,37 @@ def as_network(net, dtype: str = "float64") -> Network:
         bias = None if layer.bias is None else np.array(layer.bias, dtype=dtype, copy=True)
         layers.append(Layer(weights, bias, layer.activation, bool(layer.train_bias)))
     return tuple(layers)
+
+
+def check_lr(lr) -> float:
+    """The learning rate as a float; ValueError unless it is finite and > 0."""
+    lr = float(lr)
+    if not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"learning rate must be a finite number > 0, got {lr}")
+    return lr
+
+
+def check_steps(steps) -> int:
+    """The number of steps as an int; ValueError unless it is a whole number ≥ 0."""
+    try:
+        steps = operator.index(steps)
+    except TypeError:
+        raise ValueError(f"steps must be a whole number >= 0, got {steps!r}") from None
+    if steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0, got {steps}")
+    return steps
+
+
+def check_shapes(net: Network, X, T=None) -> None:
+    """ValueError unless the batch X, every layer and the targets T fit together."""
+    width, what = X.shape[1], "X"
+    for index, layer in enumerate(net):
+        if layer.weights.ndim != 2 or layer.weights.shape[1] != width:
+            raise ValueError(f"layer {index}: weights of shape {tuple(layer.weights.shape)} do not"
+                             f" take the {width} columns of {what}")
+        if layer.bias is not None and layer.bias.shape != (layer.weights.shape[0],):
+            raise ValueError(f"layer {index}: bias of shape {tuple(layer.bias.shape)}, expected"
+                             f" ({layer.weights.shape[0]},)")
+        width, what = layer.weights.shape[0], f"layer {index}'s output"
+    if T is not None and tuple(T.shape) != (X.shape[0], width):
+        raise ValueError(f"T has shape {tuple(T.shape)}, expected {(X.shape[0], width)}")

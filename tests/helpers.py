@@ -26,9 +26,10 @@ def assert_close(actual, expected, *, rtol, backend="numpy", against="expected",
     if bad.any():
         k = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(scaled, nan=np.inf), -1))),
                              diff.shape) if diff.shape else ()
+        index = f" index {list(map(int, k))}" if k else ""
         raise AssertionError(
-            f"{backend}: {where} index {list(map(int, k))}: {backend} = {actual[k]!r}, "
-            f"{against} = {expected[k]!r}, difference {diff[k]:.3g} "
+            f"{backend}: {where}{index}: {backend} = {float(actual[k])!r}, "
+            f"{against} = {float(expected[k])!r}, difference {diff[k]:.3g} "
             f"(relative {scaled[k]:.3g} > {rtol:g}); {int(bad.sum())} of {bad.size} entries differ")
 
 

@@ -27,8 +27,9 @@ def torch():
 @pytest.fixture(scope="module")
 def jax():
     pytest.importorskip("jax", reason="JAX is not installed")
-    import jax_impl  # noqa: F401  (enables x64, as every comparison in the project assumes)
     import jax
+
+    import jax_impl  # noqa: F401  (enables x64, as every comparison in the project assumes)
 
     return jax
 

@@ -1,0 +1,40 @@
+"""The JAX backend: the contract of ``reference/__init__.py``, computed with ``jax.grad``.
+
+Same names, signatures and NumPy-in/NumPy-out conventions as ``reference``; the contract itself
+is stated once, in ``reference/__init__.py``. Gradients come from ``jax.grad`` under ``jax.jit``
+and every update from ``optax.sgd``; the rules ``raw_error`` and ``proportional`` replace only the
+input vector–Jacobian product of a dense layer (a ``jax.custom_vjp``, ``jax_impl.backprop``).
+
+Importing this package turns on ``jax_enable_x64`` so that "float64" means float64.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from jax_impl.backprop import forward, gradients, loss, step, train  # noqa: E402
+from reference.types import (  # noqa: E402
+    ACTIVATIONS,
+    DTYPES,
+    LOSSES,
+    MODES,
+    RULES,
+    Gradients,
+    Layer,
+    Network,
+    RuleUndefined,
+    as_network,
+)
+
+NAME = "jax"
+
+
+def version() -> str:
+    """The version of the framework behind this backend (see reference/__init__.py)."""
+    return jax.__version__
+
+
+__all__ = [
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "Gradients", "Layer", "Network",
+    "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
+]

@@ -1,0 +1,294 @@
+"""Forward pass, gradients and gradient descent with ``jax.grad``, ``jax.jit`` and ``optax.sgd``.
+
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``. Nothing here
+differentiates by hand: every derivative is a JAX vector–Jacobian product (VJP).
+
+* ``exact`` is the plain graph ``a_l = f_l(a_{l−1} W_lᵀ + b_l)``; autograd is the chain rule.
+* ``raw_error`` and ``proportional`` are the same graph with one thing changed: every layer above
+  the first is a ``jax.custom_vjp`` whose backward receives ``g = ∂E/∂a_l`` and returns, for its
+  input ``a_{l−1}``, the rule's error (``g W`` or ``g (W / row sums)``) instead of the chain rule,
+  while its weight and bias cotangents are the ordinary ``jax.vjp`` of the same layer.
+* The reported errors are ``e_l = −∂E/∂a_l``: minus the gradient with respect to a zero "probe"
+  added to each layer's output, i.e. minus the cotangent that reaches a_l.
+
+Parameters travel as plain nested tuples: ``params[l] = (W_l, b_l or None)`` holds what is
+trained, ``frozen[l]`` a bias held fixed (or None). A jitted function is built once per
+architecture (each layer's activation, bias kind and shape, the data's shape and the dtype),
+rule, loss and mode; new weight values never recompile. The most recent ``_CACHE_SIZE`` are kept
+(each compiled XLA executable holds memory; a long random sweep must not pile them up).
+``train`` runs its whole loop (every step, every sample) inside one jitted call.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from jax_impl import activations, losses
+from reference.types import (
+    LOSSES,
+    MODES,
+    RULES,
+    Gradients,
+    Layer,
+    Network,
+    RuleUndefined,
+    as_network,
+    check_lr,
+    check_name,
+    check_shapes,
+    check_steps,
+)
+
+
+def _dense(activation, a_prev, weights, bias):
+    """One layer, a_l = f(a_{l−1} Wᵀ + b), in plain differentiable JAX operations."""
+    z = a_prev @ weights.T
+    if bias is not None:
+        z = z + bias
+    return activations.FUNCTIONS[activation](z)
+
+
+def _raw_error(grad, weights):
+    return grad @ weights
+
+
+def _proportional(grad, weights):
+    return grad @ (weights / weights.sum(axis=1, keepdims=True))
+
+
+_SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional}
+
+_CACHE_SIZE = 32
+_compiled = functools.lru_cache(maxsize=_CACHE_SIZE)
+
+
+@functools.cache
+def _ruled_dense(activation: str, rule: str):
+    """A dense layer whose VJP sends the rule's error, not the chain rule's, to its input."""
+
+    @jax.custom_vjp
+    def dense(a_prev, weights, bias):
+        return _dense(activation, a_prev, weights, bias)
+
+    def dense_fwd(a_prev, weights, bias):
+        return _dense(activation, a_prev, weights, bias), (a_prev, weights, bias)
+
+    def dense_bwd(saved, grad):
+        a_prev, weights, bias = saved
+        # Weights and bias: the ordinary VJP, by autograd through the same layer.
+        _, vjp = jax.vjp(lambda w, b: _dense(activation, a_prev, w, b), weights, bias)
+        grad_w, grad_b = vjp(grad)
+        # Input: the rule's error instead of the chain rule (the only change to the graph).
+        return _SEND_BACK[rule](grad, weights), grad_w, grad_b
+
+    dense.defvjp(dense_fwd, dense_bwd)
+    return dense
+
+
+def _outputs(structure, rule, params, frozen, X, probes=None):
+    """Activations a_1 … a_L of the graph for ``rule`` (the first layer's input error is unused)."""
+    a, outs = X, []
+    for index, ((activation, _), (weights, trained), fixed) in enumerate(
+            zip(structure, params, frozen)):
+        bias = trained if trained is not None else fixed
+        if rule == "exact" or index == 0:
+            a = _dense(activation, a, weights, bias)
+        else:
+            a = _ruled_dense(activation, rule)(a, weights, bias)
+        if probes is not None:
+            a = a + probes[index]
+        outs.append(a)
+    return outs
+
+
+def _objective(structure, loss_name, rule):
+    """E(params, frozen, X, T) on the graph for ``rule``."""
+
+    def objective(params, frozen, X, T):
+        return losses.FUNCTIONS[loss_name](_outputs(structure, rule, params, frozen, X)[-1], T)
+
+    return objective
+
+
+@_compiled
+def _forward_fn(structure, shapes):
+    return jax.jit(lambda params, frozen, X: tuple(_outputs(structure, "exact", params, frozen, X)))
+
+
+@_compiled
+def _loss_fn(structure, shapes, loss_name):
+    return jax.jit(_objective(structure, loss_name, "exact"))
+
+
+@_compiled
+def _gradients_fn(structure, shapes, loss_name, rule):
+    def objective(params, probes, frozen, X, T):
+        outs = _outputs(structure, rule, params, frozen, X, probes)
+        return losses.FUNCTIONS[loss_name](outs[-1], T)
+
+    # Gradients with respect to the parameters and to the zero probe on every a_l.
+    return jax.jit(jax.grad(objective, argnums=(0, 1)))
+
+
+def _zero_sum_row(params):
+    """(layer, neuron) of the top-most zero row sum above the first layer, else (−1, −1)."""
+    found = jnp.array([-1, -1])
+    for index in range(1, len(params)):
+        zero = params[index][0].sum(axis=1) == 0
+        here = jnp.array([index, jnp.argmax(zero)])
+        found = jnp.where(zero.any(), here, found)
+    return found
+
+
+@_compiled
+def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
+    objective = _objective(structure, loss_name, rule)
+    full_loss = _objective(structure, loss_name, "exact")
+
+    def run(params, frozen, X, T, lr, steps):
+        optimizer = optax.sgd(lr)
+
+        def update(carry, sample):
+            # One gradient-descent update on `sample`; remember where `proportional` broke first.
+            params, state, broken = carry
+            if rule == "proportional":
+                broken = jnp.where(broken[0] >= 0, broken, _zero_sum_row(params))
+            grads = jax.grad(objective)(params, frozen, *sample)
+            updates, state = optimizer.update(grads, state, params)
+            return (optax.apply_updates(params, updates), state, broken), None
+
+        def one_step(k, carry):
+            # Batch: one update from the whole data set; online: one per sample, in order.
+            params, state, broken, losses_after = carry
+            if mode == "batch":
+                (params, state, broken), _ = update((params, state, broken), (X, T))
+            else:
+                (params, state, broken), _ = lax.scan(
+                    update, (params, state, broken), (X[:, None], T[:, None]))
+            losses_after = losses_after.at[k].set(full_loss(params, frozen, X, T))
+            return params, state, broken, losses_after
+
+        start = (params, optimizer.init(params), jnp.array([-1, -1]),
+                 jnp.zeros(capacity, dtype=X.dtype))
+        params, _, broken, losses_after = lax.fori_loop(0, steps, one_step, start)
+        return params, losses_after, broken
+
+    return jax.jit(run)
+
+
+def _structure(net: Network):
+    """The static part of a network: each layer's activation and bias kind."""
+    return tuple(
+        (layer.activation,
+         "none" if layer.bias is None else "train" if layer.train_bias else "frozen")
+        for layer in net
+    )
+
+
+def _shapes(net: Network, X):
+    """The rest of the compilation key: layer shapes, number of samples and dtype."""
+    return tuple(layer.weights.shape for layer in net), X.shape, str(X.dtype)
+
+
+def _split(net: Network):
+    """(params, frozen) as JAX arrays: what is trained, and the biases held fixed."""
+    params = tuple(
+        (jnp.asarray(layer.weights),
+         jnp.asarray(layer.bias) if layer.bias is not None and layer.train_bias else None)
+        for layer in net
+    )
+    frozen = tuple(
+        jnp.asarray(layer.bias) if layer.bias is not None and not layer.train_bias else None
+        for layer in net
+    )
+    return params, frozen
+
+
+def _network(params, net: Network, dtype) -> Network:
+    """The trained parameters back as a Network of NumPy arrays."""
+    return tuple(
+        Layer(np.array(w, dtype=dtype),
+              layer.bias if b is None else np.array(b, dtype=dtype),
+              layer.activation, layer.train_bias)
+        for (w, b), layer in zip(params, net)
+    )
+
+
+def _check_proportional(net: Network):
+    """Raise RuleUndefined, top layer first, if a layer above the first has a zero row sum."""
+    for index in reversed(range(1, len(net))):
+        zero = np.flatnonzero(net[index].weights.sum(axis=1) == 0)
+        if zero.size:
+            raise RuleUndefined.zero_sum(index, int(zero[0]))
+
+
+def _batch(X, dtype):
+    return np.atleast_2d(np.asarray(X, dtype=dtype))
+
+
+def forward(net, X, dtype: str = "float64"):
+    """Activations of every layer; see the contract in reference/__init__.py."""
+    net, X = as_network(net, dtype), _batch(X, dtype)
+    check_shapes(net, X)
+    outs = _forward_fn(_structure(net), _shapes(net, X))(*_split(net), X)
+    return tuple(np.array(a, dtype=dtype) for a in outs)
+
+
+def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
+    """E at the given parameters; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    return float(_loss_fn(_structure(net), _shapes(net, X), loss_name)(*_split(net), X, T))
+
+
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    if rule == "proportional":
+        _check_proportional(net)
+    params, frozen = _split(net)
+    probes = tuple(jnp.zeros((X.shape[0], layer.weights.shape[0]), dtype=dtype) for layer in net)
+    grad_params, grad_probes = _gradients_fn(_structure(net), _shapes(net, X), loss_name, rule)(
+        params, probes, frozen, X, T)
+    return Gradients(
+        tuple(np.array(gw, dtype=dtype) for gw, _ in grad_params),
+        tuple(None if gb is None else np.array(gb, dtype=dtype) for _, gb in grad_params),
+        # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
+        tuple(-np.array(g, dtype=dtype) for g in grad_probes),
+    )
+
+
+def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+         dtype: str = "float64") -> Network:
+    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
+    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
+
+
+def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+          steps: int = 1, dtype: str = "float64"):
+    """(final Network, loss after every step); see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    lr, steps = check_lr(lr), check_steps(steps)
+    if rule == "proportional":
+        _check_proportional(net)
+    # The loss buffer is padded to a power of two, so step counts share a few compilations.
+    capacity = 1 << max(steps - 1, 0).bit_length()
+    run = _train_fn(_structure(net), _shapes(net, X), loss_name, rule, mode, capacity)
+    params, losses_after, broken = run(*_split(net), X, T, jnp.asarray(lr, dtype=dtype), steps)
+    if int(broken[0]) >= 0:
+        raise RuleUndefined.zero_sum(int(broken[0]), int(broken[1]))
+    return _network(params, net, dtype), np.array(losses_after[:steps], dtype=dtype)

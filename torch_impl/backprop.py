@@ -1,0 +1,191 @@
+"""Forward pass, gradients and gradient descent with torch autograd and ``torch.optim.SGD``.
+
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``. Nothing here
+differentiates by hand: every derivative is a torch autograd vector–Jacobian product (VJP).
+
+* ``exact`` is the plain graph ``a_l = f_l(a_{l−1} W_lᵀ + b_l)``; autograd is the chain rule.
+* ``raw_error`` and ``proportional`` are the same graph with one thing changed: every layer above
+  the first is a ``_RuledDense`` whose backward receives ``g = ∂E/∂a_l`` and returns, for its
+  input ``a_{l−1}``, the rule's error (``g W`` or ``g (W / row sums)``) instead of the chain rule,
+  while its weight and bias gradients are the ordinary autograd VJPs of the same layer.
+* The reported errors are ``e_l = −∂E/∂a_l``: minus the cotangent that reaches each layer's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from reference.types import (
+    LOSSES,
+    MODES,
+    RULES,
+    Gradients,
+    Layer,
+    Network,
+    RuleUndefined,
+    as_network,
+    check_lr,
+    check_name,
+    check_shapes,
+    check_steps,
+)
+from torch_impl import activations, losses
+
+
+def _dense(a_prev, weights, bias, activation):
+    """One layer, a_l = f(a_{l−1} Wᵀ + b), in plain differentiable torch operations."""
+    z = a_prev @ weights.T
+    if bias is not None:
+        z = z + bias
+    return activations.FUNCTIONS[activation](z)
+
+
+def _send_back(rule: str, index: int, weights, grad):
+    """The cotangent for the layer's input under ``rule``, from the cotangent g = ∂E/∂a_l."""
+    if rule == "raw_error":
+        return grad @ weights
+    sums = weights.sum(dim=1, keepdim=True)
+    if bool((sums == 0).any()):
+        raise RuleUndefined.zero_sum(index, int(torch.nonzero(sums[:, 0] == 0)[0, 0]))
+    return grad @ (weights / sums)
+
+
+class _RuledDense(torch.autograd.Function):
+    """A dense layer whose backward sends the rule's error, not the chain rule's, to its input."""
+
+    @staticmethod
+    def forward(ctx, a_prev, weights, bias, activation, rule, index):
+        ctx.save_for_backward(a_prev, weights, bias)
+        ctx.activation, ctx.rule, ctx.index = activation, rule, index
+        return _dense(a_prev, weights, bias, activation)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_prev, weights, bias = ctx.saved_tensors
+        # Weights and bias: the ordinary VJP, by autograd through the same layer.
+        with torch.enable_grad():
+            w = weights.detach().requires_grad_(ctx.needs_input_grad[1])
+            b = None if bias is None else bias.detach().requires_grad_(ctx.needs_input_grad[2])
+            wanted = [t for t in (w, b) if t is not None and t.requires_grad]
+            found = iter(torch.autograd.grad(_dense(a_prev.detach(), w, b, ctx.activation),
+                                             wanted, grad) if wanted else ())
+        grad_w = next(found) if w.requires_grad else None
+        grad_b = next(found) if b is not None and b.requires_grad else None
+        # Input: the rule's error instead of the chain rule (the only change to the graph).
+        grad_in = None
+        if ctx.needs_input_grad[0]:
+            grad_in = _send_back(ctx.rule, ctx.index, weights, grad)
+        return grad_in, grad_w, grad_b, None, None, None
+
+
+def _outputs(layers, X, rule: str):
+    """Activations a_1 … a_L of the graph for ``rule`` (the first layer's input error is unused)."""
+    a, outs = X, []
+    for index, (weights, bias, activation) in enumerate(layers):
+        if rule == "exact" or index == 0:
+            a = _dense(a, weights, bias, activation)
+        else:
+            a = _RuledDense.apply(a, weights, bias, activation, rule, index)
+        outs.append(a)
+    return outs
+
+
+def _layers(net: Network):
+    """Torch tensors (weights, bias, activation) per layer; frozen biases do not require grad."""
+    layers = []
+    for layer in net:
+        weights = torch.from_numpy(layer.weights).requires_grad_()
+        bias = None if layer.bias is None else torch.from_numpy(layer.bias)
+        if bias is not None and layer.train_bias:
+            bias.requires_grad_()
+        layers.append((weights, bias, layer.activation))
+    return layers
+
+
+def _parameters(layers):
+    """The trainable tensors, in order: W_1, b_1 (if trainable), W_2, …"""
+    return [t for w, b, _ in layers for t in (w, b) if t is not None and t.requires_grad]
+
+
+def _network(layers, net: Network) -> Network:
+    """The tensors back as a Network of NumPy arrays."""
+    return tuple(
+        Layer(w.detach().numpy().copy(), None if b is None else b.detach().numpy().copy(),
+              layer.activation, layer.train_bias)
+        for (w, b, _), layer in zip(layers, net)
+    )
+
+
+def _batch(X, dtype):
+    return torch.from_numpy(np.array(np.atleast_2d(np.asarray(X, dtype=dtype))))
+
+
+def forward(net, X, dtype: str = "float64"):
+    """Activations of every layer; see the contract in reference/__init__.py."""
+    net, X = as_network(net, dtype), _batch(X, dtype)
+    check_shapes(net, X)
+    with torch.no_grad():
+        return tuple(a.numpy() for a in _outputs(_layers(net), X, "exact"))
+
+
+def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
+    """E at the given parameters; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    with torch.no_grad():
+        return float(losses.FUNCTIONS[loss_name](_outputs(_layers(net), X, "exact")[-1], T))
+
+
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    layers = _layers(net)
+    # Forward, then one autograd call for the parameters and for every layer's output a_l.
+    outs = _outputs(layers, X, rule)
+    params = _parameters(layers)
+    found = torch.autograd.grad(losses.FUNCTIONS[loss_name](outs[-1], T), [*params, *outs])
+    by_tensor = dict(zip(map(id, params), found))
+    grad_w = tuple(by_tensor[id(w)].numpy() for w, _, _ in layers)
+    grad_b = tuple(None if b is None or not b.requires_grad else by_tensor[id(b)].numpy()
+                   for _, b, _ in layers)
+    # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
+    errors = tuple((-g).numpy() for g in found[len(params):])
+    return Gradients(grad_w, grad_b, errors)
+
+
+def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+         dtype: str = "float64") -> Network:
+    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
+    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
+
+
+def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+          steps: int = 1, dtype: str = "float64"):
+    """(final Network, loss after every step); see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
+    check_shapes(net, X, T)
+    lr, steps = check_lr(lr), check_steps(steps)
+    objective = losses.FUNCTIONS[loss_name]
+    layers = _layers(net)
+    optimizer = torch.optim.SGD(_parameters(layers), lr=lr)
+    # Batch: one update from the whole data set; online: one update per sample, in order.
+    batches = [(X, T)] if mode == "batch" else [(X[i : i + 1], T[i : i + 1])
+                                                for i in range(X.shape[0])]
+    losses_after = torch.empty(steps, dtype=X.dtype)
+    for k in range(steps):
+        for x, t in batches:
+            optimizer.zero_grad()
+            objective(_outputs(layers, x, rule)[-1], t).backward()
+            optimizer.step()
+        # The loss over the whole data set after the step.
+        with torch.no_grad():
+            losses_after[k] = objective(_outputs(layers, X, "exact")[-1], T)
+    return _network(layers, net), losses_after.numpy()
