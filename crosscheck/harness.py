@@ -13,6 +13,7 @@ import numpy as np
 
 from crosscheck.examples import Example, Figure
 from crosscheck.figures import rounds_to
+from reference.types import RULES_NEEDING_LR
 
 # Agreement between backends, relative to max(1, |value|). float64 backends differ only by
 # rounding order (about 1e-16 per operation); a missing factor or a flipped sign is O(1). Over
@@ -121,7 +122,9 @@ class Report:
 def compute(backend, example: Example, settings: Settings) -> dict:
     """Everything one backend reports for an example: before, first-step and after-steps values."""
     net, X, T, dtype = example.layers, example.inputs, example.targets, settings.dtype
-    grads = backend.gradients(net, X, T, example.loss, settings.rule, dtype)
+    # Only a rule whose errors depend on the step itself takes the learning rate here.
+    lr = {"lr": settings.learning_rate} if settings.rule in RULES_NEEDING_LR else {}
+    grads = backend.gradients(net, X, T, example.loss, settings.rule, dtype, **lr)
     final, losses = backend.train(net, X, T, example.loss, settings.learning_rate, settings.rule,
                                   settings.mode, settings.steps, dtype)
     activations_before = backend.forward(net, X, dtype)

@@ -19,6 +19,7 @@ from reference.types import (  # noqa: E402
     LOSSES,
     MODES,
     RULES,
+    RULES_NEEDING_LR,
     Gradients,
     Layer,
     Network,
@@ -35,6 +36,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "Gradients", "Layer", "Network",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
+    "Layer", "Network",
     "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
 ]

@@ -41,6 +41,7 @@ from reference.types import (
     as_network,
     check_lr,
     check_name,
+    check_rule_lr,
     check_shapes,
     check_steps,
 )
@@ -54,15 +55,20 @@ def _dense(activation, a_prev, weights, bias):
     return activations.FUNCTIONS[activation](z)
 
 
-def _raw_error(grad, weights):
+def _raw_error(grad, weights, grad_w, lr):
     return grad @ weights
 
 
-def _proportional(grad, weights):
+def _proportional(grad, weights, grad_w, lr):
     return grad @ (weights / weights.sum(axis=1, keepdims=True))
 
 
-_SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional}
+def _raw_error_new_weights(grad, weights, grad_w, lr):
+    return grad @ (weights - lr * grad_w)
+
+
+_SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional,
+              "raw_error_new_weights": _raw_error_new_weights}
 
 _CACHE_SIZE = 32
 _compiled = functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -73,25 +79,27 @@ def _ruled_dense(activation: str, rule: str):
     """A dense layer whose VJP sends the rule's error, not the chain rule's, to its input."""
 
     @jax.custom_vjp
-    def dense(a_prev, weights, bias):
+    def dense(a_prev, weights, bias, lr):
         return _dense(activation, a_prev, weights, bias)
 
-    def dense_fwd(a_prev, weights, bias):
-        return _dense(activation, a_prev, weights, bias), (a_prev, weights, bias)
+    def dense_fwd(a_prev, weights, bias, lr):
+        return _dense(activation, a_prev, weights, bias), (a_prev, weights, bias, lr)
 
     def dense_bwd(saved, grad):
-        a_prev, weights, bias = saved
+        a_prev, weights, bias, lr = saved
         # Weights and bias: the ordinary VJP, by autograd through the same layer.
         _, vjp = jax.vjp(lambda w, b: _dense(activation, a_prev, w, b), weights, bias)
         grad_w, grad_b = vjp(grad)
-        # Input: the rule's error instead of the chain rule (the only change to the graph).
-        return _SEND_BACK[rule](grad, weights), grad_w, grad_b
+        # Input: the rule's error instead of the chain rule (the only change to the graph);
+        # the learning rate (used by raw_error_new_weights only) gets no cotangent.
+        grad_lr = None if lr is None else jnp.zeros_like(lr)
+        return _SEND_BACK[rule](grad, weights, grad_w, lr), grad_w, grad_b, grad_lr
 
     dense.defvjp(dense_fwd, dense_bwd)
     return dense
 
 
-def _outputs(structure, rule, params, frozen, X, probes=None):
+def _outputs(structure, rule, params, frozen, X, probes=None, lr=None):
     """Activations a_1 … a_L of the graph for ``rule`` (the first layer's input error is unused)."""
     a, outs = X, []
     for index, ((activation, _), (weights, trained), fixed) in enumerate(
@@ -100,7 +108,7 @@ def _outputs(structure, rule, params, frozen, X, probes=None):
         if rule == "exact" or index == 0:
             a = _dense(activation, a, weights, bias)
         else:
-            a = _ruled_dense(activation, rule)(a, weights, bias)
+            a = _ruled_dense(activation, rule)(a, weights, bias, lr)
         if probes is not None:
             a = a + probes[index]
         outs.append(a)
@@ -110,8 +118,9 @@ def _outputs(structure, rule, params, frozen, X, probes=None):
 def _objective(structure, loss_name, rule):
     """E(params, frozen, X, T) on the graph for ``rule``."""
 
-    def objective(params, frozen, X, T):
-        return losses.FUNCTIONS[loss_name](_outputs(structure, rule, params, frozen, X)[-1], T)
+    def objective(params, frozen, X, T, lr=None):
+        outs = _outputs(structure, rule, params, frozen, X, lr=lr)
+        return losses.FUNCTIONS[loss_name](outs[-1], T)
 
     return objective
 
@@ -128,8 +137,8 @@ def _loss_fn(structure, shapes, loss_name):
 
 @_compiled
 def _gradients_fn(structure, shapes, loss_name, rule):
-    def objective(params, probes, frozen, X, T):
-        outs = _outputs(structure, rule, params, frozen, X, probes)
+    def objective(params, probes, frozen, X, T, lr):
+        outs = _outputs(structure, rule, params, frozen, X, probes, lr)
         return losses.FUNCTIONS[loss_name](outs[-1], T)
 
     # Gradients with respect to the parameters and to the zero probe on every a_l.
@@ -159,7 +168,7 @@ def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
             params, state, broken = carry
             if rule == "proportional":
                 broken = jnp.where(broken[0] >= 0, broken, _zero_sum_row(params))
-            grads = jax.grad(objective)(params, frozen, *sample)
+            grads = jax.grad(objective)(params, frozen, *sample, lr)
             updates, state = optimizer.update(grads, state, params)
             return (optax.apply_updates(params, updates), state, broken), None
 
@@ -248,10 +257,13 @@ def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
     return float(_loss_fn(_structure(net), _shapes(net, X), loss_name)(*_split(net), X, T))
 
 
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
+              lr=None) -> Gradients:
     """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
+    lr = check_rule_lr(rule, lr)
+    lr = jnp.asarray(0 if lr is None else lr, dtype=dtype)      # traced: no recompile per lr
     net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
     check_shapes(net, X, T)
     if rule == "proportional":
@@ -259,7 +271,7 @@ def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "floa
     params, frozen = _split(net)
     probes = tuple(jnp.zeros((X.shape[0], layer.weights.shape[0]), dtype=dtype) for layer in net)
     grad_params, grad_probes = _gradients_fn(_structure(net), _shapes(net, X), loss_name, rule)(
-        params, probes, frozen, X, T)
+        params, probes, frozen, X, T, lr)
     return Gradients(
         tuple(np.array(gw, dtype=dtype) for gw, _ in grad_params),
         tuple(None if gb is None else np.array(gb, dtype=dtype) for _, gb in grad_params),

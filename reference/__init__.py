@@ -32,8 +32,11 @@ Conventions
   ``exact``         e_{l−1} = delta_l W_l        (the chain rule; what autograd computes)
   ``raw_error``     e_{l−1} = e_l W_l            (seed 000's Hᵀ·E, seed 001's who.T · e)
   ``proportional``  e_{l−1,i} = Σ_j w_ji / (Σ_k w_jk) · e_{l,j}   (seed 000/001, first form)
+  ``raw_error_new_weights``  e_{l−1} = e_l (W_l − η g_W)  (raw_error with the update order of
+                    Toy-Neural-Network-JS: each layer is updated before its error goes back)
 
   ``proportional`` raises ``RuleUndefined`` when a neuron's incoming weights sum to zero.
+  ``raw_error_new_weights`` needs the learning rate η even in ``gradients`` (``lr=``).
 * Modes (``MODES``): ``batch`` makes one update per step from the loss summed over all samples;
   ``online`` makes one update per sample, in order, and a step is one pass over the data.
 
@@ -43,7 +46,7 @@ Functions
     -> tuple of the activations ``a_1 … a_L``, each (n_samples, width).
 ``loss(net, X, T, loss_name, dtype)``
     -> float, E at the given parameters.
-``gradients(net, X, T, loss_name, rule, dtype)``
+``gradients(net, X, T, loss_name, rule, dtype, lr=None)``
     -> ``Gradients(weights, biases, errors)``: per layer ∂E/∂W, ∂E/∂b (``None`` where the layer
     has no bias or holds it fixed) and the error ``e_l`` (n_samples, width) of the rule, all at
     the given parameters over all samples.
@@ -60,6 +63,7 @@ from reference.types import (
     LOSSES,
     MODES,
     RULES,
+    RULES_NEEDING_LR,
     Gradients,
     Layer,
     Network,
@@ -78,6 +82,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "Gradients", "Layer", "Network",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
+    "Layer", "Network",
     "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
 ]

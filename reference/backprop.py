@@ -19,6 +19,7 @@ from reference.types import (
     as_network,
     check_lr,
     check_name,
+    check_rule_lr,
     check_shapes,
     check_steps,
 )
@@ -42,20 +43,22 @@ def _forward(net: Network, X):
     return zs, activs
 
 
-def _send_back(rule: str, index: int, layer: Layer, error, delta):
+def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
     """The error of the layer below, e_{l−1}, from this layer's error e_l and delta_l."""
     if rule == "exact":
-        return delta @ layer.weights
+        return delta @ weights
     if rule == "raw_error":
-        return error @ layer.weights
-    sums = layer.weights.sum(axis=1, keepdims=True)
+        return error @ weights
+    if rule == "raw_error_new_weights":
+        return error @ (weights - lr * grad_w)
+    sums = weights.sum(axis=1, keepdims=True)
     zero = np.flatnonzero(sums[:, 0] == 0)
     if zero.size:
         raise RuleUndefined.zero_sum(index, int(zero[0]))
-    return error @ (layer.weights / sums)
+    return error @ (weights / sums)
 
 
-def _backward(net: Network, X, T, loss_name: str, rule: str) -> Gradients:
+def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradients:
     zs, activs = _forward(net, X)
     # Output error, in the tutorials' sign: e_L = −∂E/∂a_L.
     error = losses.FUNCTIONS[loss_name][1](activs[-1], T)
@@ -69,9 +72,10 @@ def _backward(net: Network, X, T, loss_name: str, rule: str) -> Gradients:
         grad_w[index] = -(delta.T @ inputs[index])
         if layer.bias is not None and layer.train_bias:
             grad_b[index] = -delta.sum(axis=0)
-        # Send the error back with the weights as they were before the step.
+        # Send the error back with the weights as they were before the step (after it, for
+        # raw_error_new_weights: the layer is updated before its error goes back).
         if index > 0:
-            error = _send_back(rule, index, layer, error, delta)
+            error = _send_back(rule, index, layer.weights, error, delta, grad_w[index], lr)
     return Gradients(tuple(grad_w), tuple(grad_b), tuple(errors))
 
 
@@ -90,9 +94,9 @@ def _descend(net: Network, grads: Gradients, lr) -> Network:
 
 def _step(net: Network, X, T, loss_name, lr, rule, mode) -> Network:
     if mode == "batch":
-        return _descend(net, _backward(net, X, T, loss_name, rule), lr)
+        return _descend(net, _backward(net, X, T, loss_name, rule, lr), lr)
     for i in range(X.shape[0]):
-        net = _descend(net, _backward(net, X[i : i + 1], T[i : i + 1], loss_name, rule), lr)
+        net = _descend(net, _backward(net, X[i : i + 1], T[i : i + 1], loss_name, rule, lr), lr)
     return net
 
 
@@ -120,11 +124,14 @@ def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
     return _loss(*_prepare(net, X, T, dtype), loss_name)
 
 
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
+              lr=None) -> Gradients:
     """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
-    return _backward(*_prepare(net, X, T, dtype), loss_name, rule)
+    lr = check_rule_lr(rule, lr)
+    lr = None if lr is None else np.asarray(lr, dtype=dtype)
+    return _backward(*_prepare(net, X, T, dtype), loss_name, rule, lr)
 
 
 def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",

@@ -10,7 +10,9 @@ import numpy as np
 
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 LOSSES = ("half_sse", "sse", "mse")
-RULES = ("exact", "raw_error", "proportional")
+RULES = ("exact", "raw_error", "proportional", "raw_error_new_weights")
+# Rules whose error depends on the step itself, so that gradients() needs the learning rate.
+RULES_NEEDING_LR = ("raw_error_new_weights",)
 MODES = ("batch", "online")
 DTYPES = ("float64", "float32")
 
@@ -96,3 +98,13 @@ def check_shapes(net: Network, X, T=None) -> None:
         width, what = layer.weights.shape[0], f"layer {index}'s output"
     if T is not None and tuple(T.shape) != (X.shape[0], width):
         raise ValueError(f"T has shape {tuple(T.shape)}, expected {(X.shape[0], width)}")
+
+
+def check_rule_lr(rule: str, lr):
+    """The learning rate a rule needs for its errors (None for rules that need none)."""
+    if rule in RULES_NEEDING_LR:
+        if lr is None:
+            raise ValueError(f"rule {rule!r} sends errors back through the updated weights, "
+                             "so it needs the learning rate (lr=...)")
+        return check_lr(lr)
+    return None

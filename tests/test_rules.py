@@ -101,7 +101,7 @@ def test_rules_share_the_top_layer_gradient():
     net = random_network(rng, 3, ["sigmoid"], 2, bias_kinds=("present",))
     net = tuple(layer._replace(weights=np.abs(layer.weights) + 0.1) for layer in net)
     X, T = data_for(net, rng)
-    grads = [R.gradients(net, X, T, "sse", rule) for rule in R.RULES]
+    grads = [R.gradients(net, X, T, "sse", rule, lr=0.1) for rule in R.RULES]
     for g in grads[1:]:
         assert np.array_equal(g.weights[-1], grads[0].weights[-1])
         assert np.array_equal(g.biases[-1], grads[0].biases[-1])

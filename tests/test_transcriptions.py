@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 import reference as R
 from crosscheck import examples
@@ -41,9 +42,12 @@ def test_seed002_as_written():
                  quantity="after one step", layer=1, param="weights")
 
 
-def seed000_train(weights, biases, inputs, targets, lr, passes):
+def seed000_train(weights, biases, inputs, targets, lr, passes, update_first=False):
     """Seed 000, column vectors: O = σ(W·I + B); E_out = target − guess; E_prev = Wᵀ·E;
-    ΔW = Lr·(E ⊙ O ⊙ (1 − O))·Iᵀ; ΔB = Lr·(E ⊙ O ⊙ (1 − O)); one sample at a time."""
+    ΔW = Lr·(E ⊙ O ⊙ (1 − O))·Iᵀ; ΔB = Lr·(E ⊙ O ⊙ (1 − O)); one sample at a time.
+
+    ``update_first`` is Toy-Neural-Network-JS's order: the layer's weights are updated before
+    the errors of the layer below are computed from them."""
     sigma = np.vectorize(lambda x: 1 / (1 + math.exp(-x)))
     W = [np.array(w, dtype=float) for w in weights]
     B = [np.array(b, dtype=float).reshape(-1, 1) for b in biases]
@@ -59,18 +63,20 @@ def seed000_train(weights, biases, inputs, targets, lr, passes):
                 E_below = W[layer].T @ E          # Hᵀ·E, with the weights before the update
                 W[layer] = W[layer] + gradient @ I.T
                 B[layer] = B[layer] + gradient
-                E = E_below
+                E = W[layer].T @ E if update_first else E_below
     return W, [b.ravel() for b in B]
 
 
-def test_seed000_as_written_matches_raw_error_online():
+@pytest.mark.parametrize(("rule", "update_first"), [("raw_error", False),
+                                                     ("raw_error_new_weights", True)])
+def test_seed000_as_written_matches_raw_error_online(rule, update_first):
     example = examples.load(examples.find("seed000"))
     passes = 3
     W, B = seed000_train([lay.weights for lay in example.layers],
                          [lay.bias for lay in example.layers], example.inputs, example.targets,
-                         example.learning_rate, passes)
+                         example.learning_rate, passes, update_first)
     net, _ = R.train(example.layers, example.inputs, example.targets, "half_sse",
-                     example.learning_rate, "raw_error", "online", passes)
+                     example.learning_rate, rule, "online", passes)
     for i, layer in enumerate(net):
         assert_close(layer.weights, W[i], rtol=1e-13, against="seed 000 as written", layer=i,
                      param="weights")

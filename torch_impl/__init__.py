@@ -12,6 +12,7 @@ from reference.types import (
     LOSSES,
     MODES,
     RULES,
+    RULES_NEEDING_LR,
     Gradients,
     Layer,
     Network,
@@ -31,6 +32,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "Gradients", "Layer", "Network",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
+    "Layer", "Network",
     "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
 ]

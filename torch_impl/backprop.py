@@ -27,6 +27,7 @@ from reference.types import (
     as_network,
     check_lr,
     check_name,
+    check_rule_lr,
     check_shapes,
     check_steps,
 )
@@ -41,10 +42,12 @@ def _dense(a_prev, weights, bias, activation):
     return activations.FUNCTIONS[activation](z)
 
 
-def _send_back(rule: str, index: int, weights, grad):
+def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
     """The cotangent for the layer's input under ``rule``, from the cotangent g = ∂E/∂a_l."""
     if rule == "raw_error":
         return grad @ weights
+    if rule == "raw_error_new_weights":
+        return grad @ (weights - lr * grad_w)
     sums = weights.sum(dim=1, keepdim=True)
     if bool((sums == 0).any()):
         raise RuleUndefined.zero_sum(index, int(torch.nonzero(sums[:, 0] == 0)[0, 0]))
@@ -55,9 +58,9 @@ class _RuledDense(torch.autograd.Function):
     """A dense layer whose backward sends the rule's error, not the chain rule's, to its input."""
 
     @staticmethod
-    def forward(ctx, a_prev, weights, bias, activation, rule, index):
+    def forward(ctx, a_prev, weights, bias, activation, rule, index, lr):
         ctx.save_for_backward(a_prev, weights, bias)
-        ctx.activation, ctx.rule, ctx.index = activation, rule, index
+        ctx.activation, ctx.rule, ctx.index, ctx.lr = activation, rule, index, lr
         return _dense(a_prev, weights, bias, activation)
 
     @staticmethod
@@ -65,7 +68,7 @@ class _RuledDense(torch.autograd.Function):
         a_prev, weights, bias = ctx.saved_tensors
         # Weights and bias: the ordinary VJP, by autograd through the same layer.
         with torch.enable_grad():
-            w = weights.detach().requires_grad_(ctx.needs_input_grad[1])
+            w = weights.detach().requires_grad_(ctx.needs_input_grad[1] or ctx.lr is not None)
             b = None if bias is None else bias.detach().requires_grad_(ctx.needs_input_grad[2])
             wanted = [t for t in (w, b) if t is not None and t.requires_grad]
             found = iter(torch.autograd.grad(_dense(a_prev.detach(), w, b, ctx.activation),
@@ -75,18 +78,18 @@ class _RuledDense(torch.autograd.Function):
         # Input: the rule's error instead of the chain rule (the only change to the graph).
         grad_in = None
         if ctx.needs_input_grad[0]:
-            grad_in = _send_back(ctx.rule, ctx.index, weights, grad)
-        return grad_in, grad_w, grad_b, None, None, None
+            grad_in = _send_back(ctx.rule, ctx.index, weights, grad, grad_w, ctx.lr)
+        return grad_in, grad_w, grad_b, None, None, None, None
 
 
-def _outputs(layers, X, rule: str):
+def _outputs(layers, X, rule: str, lr=None):
     """Activations a_1 … a_L of the graph for ``rule`` (the first layer's input error is unused)."""
     a, outs = X, []
     for index, (weights, bias, activation) in enumerate(layers):
         if rule == "exact" or index == 0:
             a = _dense(a, weights, bias, activation)
         else:
-            a = _RuledDense.apply(a, weights, bias, activation, rule, index)
+            a = _RuledDense.apply(a, weights, bias, activation, rule, index, lr)
         outs.append(a)
     return outs
 
@@ -138,15 +141,17 @@ def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
         return float(losses.FUNCTIONS[loss_name](_outputs(_layers(net), X, "exact")[-1], T))
 
 
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64") -> Gradients:
+def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
+              lr=None) -> Gradients:
     """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
+    lr = check_rule_lr(rule, lr)
     net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
     check_shapes(net, X, T)
     layers = _layers(net)
     # Forward, then one autograd call for the parameters and for every layer's output a_l.
-    outs = _outputs(layers, X, rule)
+    outs = _outputs(layers, X, rule, lr)
     params = _parameters(layers)
     found = torch.autograd.grad(losses.FUNCTIONS[loss_name](outs[-1], T), [*params, *outs])
     by_tensor = dict(zip(map(id, params), found))
@@ -183,7 +188,7 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
     for k in range(steps):
         for x, t in batches:
             optimizer.zero_grad()
-            objective(_outputs(layers, x, rule)[-1], t).backward()
+            objective(_outputs(layers, x, rule, lr)[-1], t).backward()
             optimizer.step()
         # The loss over the whole data set after the step.
         with torch.no_grad():
