@@ -30,11 +30,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _common(parser):
+def _common(parser, rule=True):
     parser.add_argument("--backends", metavar="LIST",
                         help="comma-separated backends, e.g. numpy,torch,jax (default: every "
                              "built-in backend whose framework is installed)")
-    parser.add_argument("--rule", choices=RULES, help="override the example's rule")
+    if rule:
+        parser.add_argument("--rule", choices=RULES, help="override the example's rule")
     parser.add_argument("--dtype", choices=DTYPES, default="float64")
     parser.add_argument("--steps", type=_positive_int, help="override the example's steps")
     parser.add_argument("--mode", choices=MODES, help="override the example's mode")
@@ -80,7 +81,30 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("file", help="an example file in the format of docs/example-format.md")
     _common(check)
+    rules = sub.add_parser(
+        "rules", help="how far the tutorials' rules stray from the gradient",
+        description="Per layer, the cosine between each rule's first update and the true "
+                    "gradient and their relative difference; then a training run under each "
+                    "rule: loss per step, steps to reach --threshold, truth table reached.",
+        epilog="examples:\n  crosscheck rules xor\n  crosscheck rules seed000 --plot rules.png"
+               "\n  crosscheck rules xor --rules exact,raw_error --steps 2000 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rules.add_argument("name", help="a shipped example or an example file (.toml)")
+    rules.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
+                       help=f"comma-separated rules (default: {','.join(RULES)})")
+    rules.add_argument("--threshold", type=_positive_float, default=0.01,
+                       help="the loss to reach in training (default 0.01)")
+    rules.add_argument("--plot", metavar="FILE.png", help="draw the loss curves to a PNG file")
+    _common(rules, rule=False)
     return parser
+
+
+def _rule_list(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in RULES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"expected rules from {', '.join(RULES)}, got {text!r}")
+    return names
 
 
 def _backends(option: str | None) -> dict:
@@ -101,6 +125,30 @@ def _run_one(path, args, modules):
                            mode=args.mode, lr=args.lr)
     except RuleUndefined as exc:
         raise UsageError(f"{path}: rule: {exc}") from None
+
+
+def _example_path(name: str):
+    """A shipped example's file, or the path itself when it names a file."""
+    return name if name.endswith(".toml") or os.sep in name else examples.find(name)
+
+
+def _rules(args) -> int:
+    from crosscheck import rules
+
+    path = _example_path(args.name)
+    example = examples.load(path)
+    modules = _backends(args.backends)
+    report = rules.measure(example, modules, args.rules, args.threshold, args.dtype,
+                           args.steps, args.mode, args.lr)
+    if args.plot:
+        rules.plot(report, args.plot)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(rules.render(report))
+        if args.plot:
+            print(f"plot: {args.plot}")
+    return 0 if report.ok else 1
 
 
 def main(argv=None) -> int:
@@ -125,6 +173,9 @@ def _main(argv) -> int:
             example = examples.load(path)
             print(f"{example.name:<28} {example.title}")
         return 0
+
+    if args.command == "rules":
+        return _rules(args)
 
     if args.command == "run":
         if args.all == bool(args.name):

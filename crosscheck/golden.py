@@ -22,13 +22,6 @@ from crosscheck import backends, examples, harness
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
 
-# Runs that are chaotic over the example's full length, so that no two float64 computations
-# agree at the end, are stored and compared over fewer steps. seed000 under `proportional`:
-# rows of incoming weights keep drifting through near-cancellation (a row sums to 0.012 after
-# 5 passes, to 0.013 after 1,000), the rule divides by those sums, and rounding differences of
-# 1e-16 grow on any two computations, the reference against itself with w/Σw computed as
-# w·(1/Σw) included: weights differ by 2e-12 after 20 passes, 1e-9 after 50, 1e-2 after 600.
-CHAOTIC = {("seed000", "proportional"): 20}
 
 
 def path_for(name: str, rule: str) -> Path:
@@ -39,7 +32,7 @@ def record(name: str, rule: str) -> dict:
     """The golden record of one example under one rule, computed by the NumPy reference."""
     example = examples.load(examples.find(name))
     report = harness.run(example, {"numpy": reference}, rule=rule, dtype="float64",
-                         steps=CHAOTIC.get((name, rule)))
+                         steps=harness.CHAOTIC.get((name, rule)))
     versions = {}
     for backend_name in backends.BUILTIN:
         try:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import backends, examples, golden, harness
+from crosscheck import backends, examples, harness
 from tests.helpers import assert_close
 
 FRAMEWORKS = ["torch", "jax"]
@@ -71,7 +71,7 @@ def test_first_step_matches_reference(name, rule, dtype, framework):
 LONG = [(name, rule) for name, rule in CASES
         if examples.load(examples.find(name)).steps > 1]
 
-CHAOTIC = golden.CHAOTIC   # runs compared over fewer steps, and why: see crosscheck/golden.py
+CHAOTIC = harness.CHAOTIC   # runs compared over fewer steps, and why: see crosscheck/harness.py
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

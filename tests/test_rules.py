@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import reference as R
-from tests.helpers import random_network
+from crosscheck import backends
+from tests.helpers import assert_close, random_network
 
 SEEDS = range(20)
 
@@ -106,3 +107,29 @@ def test_rules_share_the_top_layer_gradient():
         assert np.array_equal(g.weights[-1], grads[0].weights[-1])
         assert np.array_equal(g.biases[-1], grads[0].biases[-1])
         assert not np.allclose(g.weights[0], grads[0].weights[0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+@pytest.mark.parametrize("seed", range(6))
+def test_frameworks_raw_error_is_exact_when_layers_above_the_first_are_identity(seed,
+                                                                                backend_name):
+    """The same fact through the frameworks' own extension points (autograd.Function and
+    custom_vjp): the rule's input VJP and autograd's chain rule give the same numbers."""
+    try:
+        backend = backends.load(backend_name)
+    except backends.BackendUnavailable as exc:
+        pytest.skip(str(exc))
+    rng = np.random.default_rng(100 + seed)
+    net = random_network(rng, 2 + seed % 3, [R.ACTIVATIONS[seed % 4], "identity"], 3)
+    net = (net[0], *(layer._replace(activation="identity") for layer in net[1:]))
+    X, T = data_for(net, rng)
+    exact, raw = (backend.gradients(net, X, T, "mse", rule) for rule in ("exact", "raw_error"))
+    for i in range(len(net)):
+        assert_close(raw.weights[i], exact.weights[i], rtol=1e-15, backend=backend_name,
+                     against="exact", layer=i, param="weights", quantity="raw_error gradient")
+        assert_close(raw.errors[i], exact.errors[i], rtol=1e-15, backend=backend_name,
+                     against="exact", layer=i, quantity="raw_error error")
+    sigmoid_top = net[:-1] + (net[-1]._replace(activation="sigmoid"),)
+    exact, raw = (backend.gradients(sigmoid_top, X, T, "mse", rule)
+                  for rule in ("exact", "raw_error"))
+    assert not np.allclose(raw.weights[0], exact.weights[0], rtol=1e-3), backend_name
