@@ -226,6 +226,12 @@ def render(report: RulesReport) -> str:
         verdict = (f"OK: {', '.join(names)} agree on every number above and every loss of "
                    f"every step (largest difference {report.max_abs_diff:.1e})" if report.ok
                    else f"FAIL: backends DISAGREE: {report.worst}")
+        for rule in report.rules:
+            limit = CHAOTIC.get((example.name, rule))
+            if limit and limit < settings.steps:
+                verdict += (f"; except: {rule} is compared only over its first {limit} steps, "
+                            "since its run is chaotic (rounding differences grow without bound; "
+                            "see crosscheck/harness.py)")
     else:
         verdict = f"{names[0]} only: no second backend to compare"
     verdict = textwrap.fill(verdict, width=100, subsequent_indent="  ", break_on_hyphens=False)
