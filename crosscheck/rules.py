@@ -16,13 +16,13 @@ Every number comes from every backend, and the report says whether the backends 
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from crosscheck.examples import Example
 from crosscheck.harness import CHAOTIC, TOLERANCE, Disagreement, Settings
+from crosscheck.table import wrap
 from reference.types import RULES, RULES_NEEDING_LR, RuleUndefined
 
 
@@ -234,8 +234,7 @@ def render(report: RulesReport) -> str:
                             "see crosscheck/harness.py)")
     else:
         verdict = f"{names[0]} only: no second backend to compare"
-    verdict = textwrap.fill(verdict, width=100, subsequent_indent="  ", break_on_hyphens=False)
-    return "\n".join([*lines, "", verdict])
+    return "\n".join([*lines, "", wrap(verdict)])
 
 
 def _fmt(value, spec):

@@ -81,6 +81,12 @@ def _verdict(report: Report) -> str:
     else:
         agreement = f"{names[0]} only: no second backend to compare"
     word = "OK" if report.ok else "FAIL"
-    return textwrap.fill(f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata}"
-                         f" errata confirmed; {agreement}", width=100, subsequent_indent="  ",
-                         break_on_hyphens=False)
+    return wrap(f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata} errata "
+                f"confirmed; {agreement}")
+
+
+def wrap(text: str) -> str:
+    """A verdict wrapped at 100 columns, never inside a place such as "[layer 0]"."""
+    text = text.replace("[layer ", "[layer\u00a0")
+    return textwrap.fill(text, width=100, subsequent_indent="  ",
+                         break_on_hyphens=False).replace("\u00a0", " ")

@@ -129,7 +129,7 @@ def test_frameworks_raw_error_is_exact_when_layers_above_the_first_are_identity(
                      against="exact", layer=i, param="weights", quantity="raw_error gradient")
         assert_close(raw.errors[i], exact.errors[i], rtol=1e-15, backend=backend_name,
                      against="exact", layer=i, quantity="raw_error error")
-    sigmoid_top = net[:-1] + (net[-1]._replace(activation="sigmoid"),)
+    sigmoid_top = (*net[:-1], net[-1]._replace(activation="sigmoid"))
     exact, raw = (backend.gradients(sigmoid_top, X, T, "mse", rule)
                   for rule in ("exact", "raw_error"))
     assert not np.allclose(raw.weights[0], exact.weights[0], rtol=1e-3), backend_name
