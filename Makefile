@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[all]'
 	touch $@
 
+# Every shipped example on every backend, side by side; out/ gets summary.md and loss plots.
 demo: setup
-	$(BIN)/crosscheck run --all
+	$(BIN)/crosscheck run --all --report out
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
-"""The ``crosscheck`` command: list, run and check examples on the NumPy, PyTorch and JAX backends.
+"""The ``crosscheck`` command: examples side by side on the NumPy, PyTorch and JAX backends.
 
-Exit codes: 0 all backends agree and every published figure holds; 1 a disagreement or a figure
-that does not hold; 2 bad input or usage (one line on stderr, never a traceback).
+Exit codes: 0 all backends agree and every published figure holds; 1 a disagreement, a figure
+that does not hold, or a training run whose loss became NaN or infinite; 2 bad input or usage
+(one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from crosscheck import backends as registry
 from crosscheck import examples
 from reference.types import DTYPES, MODES, RULES, RuleUndefined
 
-EPILOG_RUN = """examples:
-  crosscheck run seed002-linear
-  crosscheck run --all --backends numpy --json
-  crosscheck run xor --rule raw_error --steps 100"""
-
 
 class UsageError(Exception):
     """Bad input or usage: reported as one line, exit code 2."""
@@ -28,19 +24,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
-
-
-def _common(parser, rule=True):
-    parser.add_argument("--backends", metavar="LIST",
-                        help="comma-separated backends, e.g. numpy,torch,jax (default: every "
-                             "built-in backend whose framework is installed)")
-    if rule:
-        parser.add_argument("--rule", choices=RULES, help="override the example's rule")
-    parser.add_argument("--dtype", choices=DTYPES, default="float64")
-    parser.add_argument("--steps", type=_positive_int, help="override the example's steps")
-    parser.add_argument("--mode", choices=MODES, help="override the example's mode")
-    parser.add_argument("--lr", type=_positive_float, help="override the learning rate")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _positive_int(text):
@@ -63,32 +46,81 @@ def _positive_float(text):
     return value
 
 
+def _rule_list(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in RULES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"expected rules from {', '.join(RULES)}, got {text!r}")
+    return names
+
+
+def _common(parser, rule=True, json_help="print one JSON object"):
+    parser.add_argument("--backends", metavar="LIST",
+                        help="comma-separated backends, e.g. numpy,torch,jax (default: every "
+                             "built-in backend whose framework is installed)")
+    if rule:
+        parser.add_argument("--rule", choices=RULES, help="override the example's rule")
+    parser.add_argument("--dtype", choices=DTYPES, default="float64",
+                        help="precision of every backend (default float64)")
+    parser.add_argument("--steps", type=_positive_int, help="override the example's steps")
+    parser.add_argument("--mode", choices=MODES, help="override the example's mode")
+    parser.add_argument("--lr", type=_positive_float, help="override the learning rate")
+    parser.add_argument("--json", action="store_true", help=json_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="crosscheck", description=__doc__.split("\n")[0],
+                     epilog="examples:\n  crosscheck list\n  crosscheck run seed002-linear\n"
+                            "  crosscheck check my-network.toml\n\nSee docs/cli.md.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    sub.add_parser("list", help="the shipped examples, one line each",
-                   epilog="example:\n  crosscheck list",
-                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    run = sub.add_parser("run", help="run shipped examples on every backend and compare",
-                         epilog=EPILOG_RUN, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def command(name, help, examples_, description=None):
+        return sub.add_parser(name, help=help, description=description or help,
+                              epilog="examples:\n" + "\n".join(f"  {e}" for e in examples_),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    command("list", "the shipped examples, one line each", ["crosscheck list"])
+
+    show = command("show", "the network, data, settings and published figures of an example",
+                   ["crosscheck show seed002-linear", "crosscheck show my-network.toml"])
+    show.add_argument("name", help="a shipped example or an example file (.toml)")
+
+    run = command("run", "run shipped examples on every backend and compare them",
+                  ["crosscheck run seed002-linear", "crosscheck run --all --backends numpy --json",
+                   "crosscheck run xor --rule raw_error --steps 100 --full",
+                   "crosscheck run --all --report out"])
     run.add_argument("name", nargs="?", help="a shipped example (see crosscheck list)")
     run.add_argument("--all", action="store_true", help="run every shipped example")
+    run.add_argument("--full", action="store_true",
+                     help="show every reported number, not only the published ones")
+    run.add_argument("--report", metavar="DIR",
+                     help="also write DIR/summary.md and one loss plot per example")
     _common(run)
-    check = sub.add_parser("check", help="run your own example file on every backend",
-                           epilog="example:\n  crosscheck check my-network.toml --json",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    check = command("check", "run your own example file on every backend and compare them",
+                    ["crosscheck check my-network.toml", "crosscheck check my-network.toml --json"])
     check.add_argument("file", help="an example file in the format of docs/example-format.md")
+    check.add_argument("--full", action="store_true",
+                       help="show every reported number, not only the published ones")
     _common(check)
-    rules = sub.add_parser(
-        "rules", help="how far the tutorials' rules stray from the gradient",
+
+    train = command("train", "train an example on every backend: loss per step, side by side",
+                    ["crosscheck train xor", "crosscheck train xor --steps 2000 --plot xor.png",
+                     "crosscheck train my-network.toml --rule raw_error --json"])
+    train.add_argument("name", help="a shipped example or an example file (.toml)")
+    train.add_argument("--plot", metavar="FILE.png",
+                       help="draw the loss per step and the difference between backends")
+    _common(train, json_help="print the run's JSON object (as crosscheck run --json)")
+
+    rules = command(
+        "rules", "how far the tutorials' rules stray from the gradient",
+        ["crosscheck rules xor", "crosscheck rules seed000 --plot rules.png",
+         "crosscheck rules xor --rules exact,raw_error --steps 2000 --json"],
         description="Per layer, the cosine between each rule's first update and the true "
                     "gradient and their relative difference; then a training run under each "
-                    "rule: loss per step, steps to reach --threshold, truth table reached.",
-        epilog="examples:\n  crosscheck rules xor\n  crosscheck rules seed000 --plot rules.png"
-               "\n  crosscheck rules xor --rules exact,raw_error --steps 2000 --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "rule: loss per step, steps to reach --threshold, truth table reached.")
     rules.add_argument("name", help="a shipped example or an example file (.toml)")
     rules.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
                        help=f"comma-separated rules (default: {','.join(RULES)})")
@@ -97,14 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--plot", metavar="FILE.png", help="draw the loss curves to a PNG file")
     _common(rules, rule=False)
     return parser
-
-
-def _rule_list(text):
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in RULES]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(f"expected rules from {', '.join(RULES)}, got {text!r}")
-    return names
 
 
 def _backends(option: str | None) -> dict:
@@ -116,66 +140,48 @@ def _backends(option: str | None) -> dict:
     return {name: registry.load(name) for name in names}
 
 
-def _run_one(path, args, modules):
-    from crosscheck import harness
-
-    example = examples.load(path)
-    try:
-        return harness.run(example, modules, rule=args.rule, dtype=args.dtype, steps=args.steps,
-                           mode=args.mode, lr=args.lr)
-    except RuleUndefined as exc:
-        raise UsageError(f"{path}: rule: {exc}") from None
-
-
 def _example_path(name: str):
     """A shipped example's file, or the path itself when it names a file."""
     return name if name.endswith(".toml") or os.sep in name else examples.find(name)
 
 
-def _rules(args) -> int:
-    from crosscheck import rules
+def _progress(args, label):
+    from crosscheck.progress import Progress
 
-    path = _example_path(args.name)
+    return Progress(label, enabled=False if args.json else None)
+
+
+def _run_one(path, args, modules):
+    from crosscheck import harness
+
     example = examples.load(path)
-    modules = _backends(args.backends)
-    report = rules.measure(example, modules, args.rules, args.threshold, args.dtype,
-                           args.steps, args.mode, args.lr)
-    if args.plot:
-        rules.plot(report, args.plot)
-    if args.json:
-        print(json.dumps(report.to_json()))
-    else:
-        print(rules.render(report))
-        if args.plot:
-            print(f"plot: {args.plot}")
-    return 0 if report.ok else 1
-
-
-def main(argv=None) -> int:
     try:
-        return _main(argv)
-    except (UsageError, examples.ExampleError, registry.BackendUnavailable, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        print(message, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("crosscheck: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:          # the reader went away (`crosscheck run --all | head`)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return harness.run(example, modules, _progress(args, example.name), rule=args.rule,
+                           dtype=args.dtype, steps=args.steps, mode=args.mode, lr=args.lr)
+    except RuleUndefined as exc:
+        raise UsageError(f"{path}: rule: {exc}") from None
+    except harness.Diverged as exc:
+        exc.args = (f"{example.name}: {exc}",)
+        raise
 
 
-def _main(argv) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "list":
-        for path in examples.shipped():
-            example = examples.load(path)
-            print(f"{example.name:<28} {example.title}")
-        return 0
+# --- the commands ----------------------------------------------------------------------------
+def _list(args) -> int:
+    for path in examples.shipped():
+        example = examples.load(path)
+        print(f"{example.name:<22} {example.title}")
+    return 0
 
-    if args.command == "rules":
-        return _rules(args)
+
+def _show(args) -> int:
+    from crosscheck import table
+
+    print(table.describe(examples.load(_example_path(args.name))))
+    return 0
+
+
+def _run_or_check(args) -> int:
+    from crosscheck import table
 
     if args.command == "run":
         if args.all == bool(args.name):
@@ -185,9 +191,6 @@ def _main(argv) -> int:
         paths = [args.file]
     modules = _backends(args.backends)
     reports = [_run_one(path, args, modules) for path in paths]
-
-    from crosscheck import table
-
     if args.json:
         if args.command == "run" and args.all:
             out = {"examples": [r.to_json() for r in reports], "ok": all(r.ok for r in reports)}
@@ -195,8 +198,74 @@ def _main(argv) -> int:
             out = reports[0].to_json()
         print(json.dumps(out, indent=1))
     else:
-        print("\n\n".join(table.render(report) for report in reports))
+        print("\n\n".join(table.render(report, full=args.full) for report in reports))
+    if getattr(args, "report", None):
+        from crosscheck import summary
+
+        where = summary.write(args.report, reports)
+        print(f"\nreport: {where} (and one loss plot per example beside it)",
+              file=sys.stderr if args.json else sys.stdout)
     return 0 if all(report.ok for report in reports) else 1
+
+
+def _train(args) -> int:
+    from crosscheck import plots, table
+
+    report = _run_one(_example_path(args.name), args, _backends(args.backends))
+    if args.plot:
+        plots.training(report, args.plot)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=1))
+    else:
+        print(table.render_training(report))
+        if args.plot:
+            print(f"plot: {args.plot}")
+    return 0 if report.agree else 1
+
+
+def _rules(args) -> int:
+    from crosscheck import plots, rules
+
+    example = examples.load(_example_path(args.name))
+    report = rules.measure(example, _backends(args.backends), args.rules, args.threshold,
+                           args.dtype, args.steps, args.mode, args.lr)
+    if args.plot:
+        plots.rules(report, args.plot)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(rules.render(report))
+        if args.plot:
+            print(f"plot: {args.plot}")
+    return 0 if report.ok else 1
+
+
+COMMANDS = {"list": _list, "show": _show, "run": _run_or_check, "check": _run_or_check,
+            "train": _train, "rules": _rules}
+
+
+def main(argv=None) -> int:
+    import numpy as np
+
+    from crosscheck.harness import Diverged
+
+    try:
+        args = build_parser().parse_args(argv)
+        # A diverging run is reported by Diverged with its step; NumPy need not warn first.
+        with np.errstate(all="ignore"):
+            return COMMANDS[args.command](args)
+    except (UsageError, examples.ExampleError, registry.BackendUnavailable, KeyError) as exc:
+        print(exc.args[0] if isinstance(exc, KeyError) else str(exc), file=sys.stderr)
+        return 2
+    except Diverged as exc:
+        print(f"crosscheck: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("crosscheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:          # the reader went away (`crosscheck run --all | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

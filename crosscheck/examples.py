@@ -424,6 +424,13 @@ class _Shapes:
         return neuron + word + (f" (sample {sample})" if self.n_samples > 1 else "")
 
 
+def label(example: Example, quantity: str, layer: int | None, part: str | None, index) -> str:
+    """What a reader calls a number of an example: "w5 after", "∂E/∂w5", "h1 error"."""
+    shapes = _Shapes(example.layers, example.inputs.shape[0], example.weight_names,
+                     example.bias_names, example.neuron_names)
+    return shapes.label(quantity, layer, part, tuple(index))
+
+
 def _flat(names):
     return [n for row in names for n in (row if isinstance(row, tuple) else (row,))]
 

@@ -127,14 +127,53 @@ class Report:
         }
 
 
-def compute(backend, example: Example, settings: Settings) -> dict:
+class Diverged(ArithmeticError):
+    """The loss of a training run became NaN or infinite."""
+
+    def __init__(self, backend: str, step: int, value: float):
+        self.backend, self.step, self.value = backend, step, value
+        super().__init__(f"training diverged on {backend}: the loss is {value} after step {step}")
+
+
+CHUNKS = 20
+
+
+def train(backend, example: Example, settings: Settings, name: str = "", progress=None):
+    """The example's training run on one backend, in up to CHUNKS calls of ``backend.train``.
+
+    Gradient descent without momentum carries no state but the network, so a run in pieces is
+    the same run; the pieces let a progress bar move, and a loss that becomes NaN or infinite
+    stop the run with ``Diverged`` naming the step. ``progress(name, done, steps)`` is called
+    after every piece.
+    """
+    net, X, T = example.layers, example.inputs, example.targets
+    chunk = max(1, -(-settings.steps // CHUNKS))
+    pieces, done = [], 0
+    if progress:
+        progress(name or backend.NAME, 0, settings.steps)
+    while done < settings.steps:
+        n = min(chunk, settings.steps - done)
+        net, losses = backend.train(net, X, T, example.loss, settings.learning_rate,
+                                    settings.rule, settings.mode, n, settings.dtype)
+        losses = np.asarray(losses)
+        bad = np.flatnonzero(~np.isfinite(losses))
+        if bad.size:
+            raise Diverged(name or backend.NAME, done + int(bad[0]) + 1, float(losses[bad[0]]))
+        pieces.append(losses)
+        done += n
+        if progress:
+            progress(name or backend.NAME, done, settings.steps)
+    return net, np.concatenate(pieces)
+
+
+def compute(backend, example: Example, settings: Settings, name: str = "",
+            progress=None) -> dict:
     """Everything one backend reports for an example: before, first-step and after-steps values."""
     net, X, T, dtype = example.layers, example.inputs, example.targets, settings.dtype
     # Only a rule whose errors depend on the step itself takes the learning rate here.
     lr = {"lr": settings.learning_rate} if settings.rule in RULES_NEEDING_LR else {}
     grads = backend.gradients(net, X, T, example.loss, settings.rule, dtype, **lr)
-    final, losses = backend.train(net, X, T, example.loss, settings.learning_rate, settings.rule,
-                                  settings.mode, settings.steps, dtype)
+    final, losses = train(backend, example, settings, name, progress)
     activations_before = backend.forward(net, X, dtype)
     activations_after = backend.forward(final, X, dtype)
     return {
@@ -167,10 +206,11 @@ def value_of(result: dict, figure: Figure, learning_rate: float) -> float:
     return learning_rate * value if q == "updates" else value
 
 
-def run(example: Example, backends: dict, **overrides) -> Report:
+def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
     """Compute the example on every backend (name -> module), compare, and check its figures."""
     settings = Settings.of(example, **overrides)
-    results = {name: compute(module, example, settings) for name, module in backends.items()}
+    results = {name: compute(module, example, settings, name, progress)
+               for name, module in backends.items()}
     versions = {name: module.version() for name, module in backends.items()}
     max_abs_diff, worst = compare(results, settings.dtype)
     reference = next(iter(results))

@@ -249,31 +249,3 @@ def _table(header, rows):
     out = ["  ".join(f"{c:{a}{w}}" for c, a, w in zip(header, fmt, widths)).rstrip()]
     out += ["  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, fmt, widths)).rstrip() for r in rows]
     return out
-
-
-def plot(report: RulesReport, path) -> None:
-    """Loss curves, one line per rule and backend (colour: rule; line style: backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    styles = ["-", "--", ":", "-."]
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    for r, rule in enumerate(report.rules):
-        for b, (name, run) in enumerate(report.training[rule].items()):
-            if run.losses.size:
-                steps = np.arange(1, run.losses.size + 1)
-                ax.plot(steps, run.losses, linestyle=styles[b % len(styles)], color=f"C{r}",
-                        linewidth=1.6 if b == 0 else 1.2, label=f"{rule} ({name})")
-    ax.axhline(report.threshold, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_yscale("log")
-    unit = "one pass over the data" if report.settings.mode == "online" else "one update"
-    ax.set_xlabel(f"step ({report.settings.mode}: {unit})")
-    ax.set_ylabel(f"loss ({report.example.loss}) after the step")
-    ax.set_title(f"{report.example.name}: loss per step under each rule, on each backend\n"
-                 "(colour: rule; line style: backend; lines of one colour overlap when the "
-                 "backends agree)", fontsize="medium")
-    ax.legend(fontsize="small", ncols=2)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

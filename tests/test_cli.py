@@ -251,3 +251,70 @@ def test_reference_imports_only_numpy():
             "assert not bad, bad")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_show_is_readable_and_imports_no_framework():
+    code = ("import sys; from crosscheck.cli import main; rc = main(['show', 'seed002-linear']); "
+            "assert not {'torch', 'jax'} & set(sys.modules); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "h1         ← w1=0.12  w2=0.33" in out and "prediction ← w5=0.11  w6=0.12" in out
+    assert "[2, 3] → [1]" in out and "updates.w5" in out and "erratum" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("command", ["list", "show", "run", "check", "train", "rules"])
+def test_every_command_has_help_with_an_example(capsys, command):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and f"crosscheck {command}" in out.split("examples:")[1]
+
+
+def test_full_table_shows_every_number(capsys):
+    code, out, _ = run_cli(capsys, "run", "seed002-linear", "--backends", "numpy", "--full")
+    assert code == 0
+    # ∂E/∂w1 = Δ·i1·w5 = −0.7963·2·0.11; w6 after = 0.12 + 0.05·0.7963·0.57
+    assert "∂E/∂w1" in out and "-0.175186" in out
+    assert "w6 after" in out and "0.14269455" in out
+    assert "h1 error" in out and "prediction error" in out
+
+
+def test_train_prints_the_loss_per_step_and_draws_two_panels(tmp_path, capsys):
+    png = tmp_path / "train.png"
+    code, out, err = run_cli(capsys, "train", "xor", "--steps", "50", "--backends", "numpy",
+                             "--plot", str(png))
+    assert code == 0 and err == ""
+    assert "Loss after each step shown:" in out and f"plot: {png}" in out
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
+    assert [row[0] for row in rows] == ["1", "2", "5", "10", "20", "50"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_diverging_training_names_the_step_and_backend(tmp_path, capsys):
+    """E = (w·x − t)², so a step w ← w − η·2(w·x − t)·x turns the error e = w·x − t into
+    e·(1 − 2ηx²) = −39·e (η = 5, x = 2). From e = −0.4 the loss after step k is 0.16·39^(2k),
+    past the largest float64 (1.8e308) from k = 98 on."""
+    path = tmp_path / "diverge.toml"
+    path.write_text('name = "diverge"\nloss = "sse"\nlearning_rate = 5.0\nsteps = 1000\n'
+                    '[[layers]]\nactivation = "identity"\nweights = [[0.3]]\n'
+                    '[data]\ninputs = [[2.0]]\ntargets = [[1.0]]\n')
+    code, out, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 1 and out == ""
+    assert_one_line(err, "diverge: training diverged on numpy: the loss is", "after step")
+    assert int(err.split("after step ")[1]) == 98
+
+
+def test_report_folder_has_a_summary_and_plots(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "run", "--all", "--backends", "numpy", "--report",
+                           str(tmp_path / "out"))
+    assert code == 0 and f"report: {tmp_path / 'out' / 'summary.md'}" in out
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    for path in EXAMPLES_DIR.glob("*.toml"):
+        assert f"## {path.stem}" in summary
+        assert (tmp_path / "out" / f"{path.stem}.png").stat().st_size > 10_000
+    assert "| [seed002-linear](#seed002-linear) | exact | 1 | 15/15 hold | 4/4 confirmed |" \
+        in summary
+    assert not list((tmp_path / "out").glob("*.tmp*"))

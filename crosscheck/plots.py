@@ -1,0 +1,99 @@
+"""PNG figures (matplotlib, Agg backend): a training run across backends, and the rules' runs.
+
+Each figure is titled, its axes labelled, and laid out with ``constrained`` layout so that
+nothing is clipped. Files are written to a temporary name and renamed, so an interrupted run
+never leaves half a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+STYLES = ["-", "--", ":", "-."]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, path)
+
+
+def training(report, path) -> None:
+    """Two panels: the loss per step on every backend, and the largest difference between any
+    two backends per step (log scale)."""
+    plt = _pyplot()
+    example, settings = report.example, report.settings
+    names = list(report.results)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, layout="constrained")
+    steps = np.arange(1, settings.steps + 1)
+    for i, name in enumerate(names):
+        top.plot(steps, report.results[name]["losses"], linestyle=STYLES[i % len(STYLES)],
+                 label=f"{name} {report.versions[name]}")
+    finite = np.concatenate([np.asarray(r["losses"], np.float64) for r in report.results.values()])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size and finite.max() > 10 * finite.min():
+        top.set_yscale("log")
+    top.set_ylabel(f"loss ({example.loss}) after the step")
+    top.legend(fontsize="small")
+    top.set_title(f"{example.name}: {settings.steps} {settings.mode} steps, rule "
+                  f"{settings.rule}, {settings.dtype}, learning rate {settings.learning_rate:g}",
+                  fontsize="medium")
+    if len(names) > 1:
+        losses = np.array([np.asarray(report.results[n]["losses"], np.float64) for n in names])
+        spread = losses.max(axis=0) - losses.min(axis=0)
+        shown = np.where(spread > 0, spread, np.nan)
+        if np.any(spread > 0):
+            bottom.plot(steps, shown, color="C3", marker=".", markersize=3, linestyle="none")
+            bottom.set_yscale("log")
+        note = "\n(no dot: every backend gives the same loss, to the bit)" \
+            if np.any(spread == 0) else ""
+        bottom.set_ylabel("largest |difference|")
+        bottom.set_title(f"Largest difference in the loss between {', '.join(names)}, per "
+                         f"step{note}", fontsize="medium")
+        if np.all(spread == 0):
+            bottom.text(0.5, 0.5, "every backend gives bit-identical losses", ha="center",
+                        transform=bottom.transAxes)
+    else:
+        bottom.text(0.5, 0.5, f"{names[0]} only: no second backend to compare", ha="center",
+                    transform=bottom.transAxes)
+        bottom.set_yticks([])
+    unit = "one pass over the data" if settings.mode == "online" else "one update"
+    bottom.set_xlabel(f"step ({settings.mode}: {unit})")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def rules(report, path) -> None:
+    """Loss curves, one line per rule and backend (colour: rule; line style: backend)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for r, rule in enumerate(report.rules):
+        for b, (name, run) in enumerate(report.training[rule].items()):
+            if run.losses.size:
+                steps = np.arange(1, run.losses.size + 1)
+                ax.plot(steps, run.losses, linestyle=STYLES[b % len(STYLES)], color=f"C{r}",
+                        linewidth=1.6 if b == 0 else 1.2, label=f"{rule} ({name})")
+    ax.axhline(report.threshold, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_yscale("log")
+    unit = "one pass over the data" if report.settings.mode == "online" else "one update"
+    ax.set_xlabel(f"step ({report.settings.mode}: {unit})")
+    ax.set_ylabel(f"loss ({report.example.loss}) after the step")
+    ax.set_title(f"{report.example.name}: loss per step under each rule, on each backend\n"
+                 "(colour: rule; line style: backend; lines of one colour overlap when the "
+                 "backends agree)", fontsize="medium")
+    ax.legend(fontsize="small", ncols=2)
+    _save(fig, path)
+    plt.close(fig)
