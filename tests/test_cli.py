@@ -254,7 +254,8 @@ def test_reference_imports_only_numpy():
 
 
 def test_show_is_readable_and_imports_no_framework():
-    code = ("import sys; from crosscheck.cli import main; rc = main(['show', 'seed002-linear']); "
+    code = ("import sys; from crosscheck.cli import main; assert main(['list']) == 0; "
+            "rc = main(['show', 'seed002-linear']); "
             "assert not {'torch', 'jax'} & set(sys.modules); sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

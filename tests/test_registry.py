@@ -30,8 +30,8 @@ def version():
     return "0.0.1"
 
 
-def gradients(net, X, T, loss_name, rule="exact", dtype="float64"):
-    grads = reference.gradients(net, X, T, loss_name, rule, dtype)
+def gradients(net, X, T, loss_name, rule="exact", dtype="float64", lr=None):
+    grads = reference.gradients(net, X, T, loss_name, rule, dtype, lr)
     grads.weights[0][1, 0] *= 1.01
     return grads
 '''
@@ -64,6 +64,13 @@ def test_registered_backend_is_listed_and_its_bug_is_caught(buggy_backend, capsy
     verdict = " ".join(out.split("\n\n")[-1].split())
     assert verdict.startswith("FAIL") and "gradients[layer 0].weights[1][0]" in verdict
     assert "numpy = -0.191112" in verdict and "buggy = " in verdict
+
+
+@pytest.mark.parametrize("argv", [["train", "seed002-linear"], ["rules", "seed002-linear"]])
+def test_train_and_rules_exit_1_on_the_planted_bug(buggy_backend, capsys, argv):
+    code = main([*argv, "--backends", "numpy,buggy"])
+    verdict = " ".join(capsys.readouterr().out.split("\n\n")[-1].split())
+    assert code == 1 and verdict.startswith("FAIL: backends DISAGREE"), verdict
 
 
 def test_unknown_backend_is_a_clear_error(capsys):
