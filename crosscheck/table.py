@@ -62,7 +62,10 @@ def render(report: Report, full: bool = False) -> str:
     lines = _heading(report)
     header = ["quantity", "published", *names, "max diff", "status"]
     rows = []
+    published = {check.figure.quantity for check in report.checks}
     for key in ("loss_before", "loss_after"):
+        if key in published:
+            continue            # it has its own row below, with the printed figure
         values = [float(report.results[name][key]) for name in names]
         rows.append([key.replace("_", " "), "", *map(_num, values), _spread(values), ""])
     errata = []
