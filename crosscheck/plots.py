@@ -39,16 +39,20 @@ def training(report, path) -> None:
     names = list(report.results)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, layout="constrained")
     steps = np.arange(1, settings.steps + 1)
+    marker = "o" if settings.steps <= 50 else None
     for i, name in enumerate(names):
-        top.plot(steps, report.results[name]["losses"], linestyle=STYLES[i % len(STYLES)],
-                 label=f"{name} {report.versions[name]}")
+        # Step 0 is the loss at the initial parameters, so a one-step run is a line too.
+        losses = [report.results[name]["loss_before"], *report.results[name]["losses"]]
+        top.plot(np.arange(settings.steps + 1), losses, linestyle=STYLES[i % len(STYLES)],
+                 marker=marker, markersize=4, label=f"{name} {report.versions[name]}")
     finite = np.concatenate([np.asarray(r["losses"], np.float64) for r in report.results.values()])
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size and finite.max() > 10 * finite.min():
         top.set_yscale("log")
-    top.set_ylabel(f"loss ({example.loss}) after the step")
+    top.set_ylabel(f"loss ({example.loss}) after the step\n(step 0: before training)")
     top.legend(fontsize="small")
-    top.set_title(f"{example.name}: {settings.steps} {settings.mode} steps, rule "
+    plural = "s" if settings.steps != 1 else ""
+    top.set_title(f"{example.name}: {settings.steps} {settings.mode} step{plural}, rule "
                   f"{settings.rule}, {settings.dtype}, learning rate {settings.learning_rate:g}",
                   fontsize="medium")
     if len(names) > 1:
@@ -56,7 +60,8 @@ def training(report, path) -> None:
         spread = losses.max(axis=0) - losses.min(axis=0)
         shown = np.where(spread > 0, spread, np.nan)
         if np.any(spread > 0):
-            bottom.plot(steps, shown, color="C3", marker=".", markersize=3, linestyle="none")
+            bottom.plot(steps, shown, color="C3", marker=".", markersize=3 if marker is None else 6,
+                        linestyle="none")
             bottom.set_yscale("log")
         note = "\n(no dot: every backend gives the same loss, to the bit)" \
             if np.any(spread == 0) else ""
@@ -66,12 +71,14 @@ def training(report, path) -> None:
         if np.all(spread == 0):
             bottom.text(0.5, 0.5, "every backend gives bit-identical losses", ha="center",
                         transform=bottom.transAxes)
+            bottom.set_yticks([])
     else:
         bottom.text(0.5, 0.5, f"{names[0]} only: no second backend to compare", ha="center",
                     transform=bottom.transAxes)
         bottom.set_yticks([])
     unit = "one pass over the data" if settings.mode == "online" else "one update"
     bottom.set_xlabel(f"step ({settings.mode}: {unit})")
+    bottom.xaxis.get_major_locator().set_params(integer=True)
     _save(fig, path)
     plt.close(fig)
 

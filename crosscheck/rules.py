@@ -203,7 +203,7 @@ def render(report: RulesReport) -> str:
               f"{'relative difference':>{len(table[0]) - start - half}}", *table]
     lines += [
         "",
-        f"Training: {settings.steps} {settings.mode} steps, learning rate "
+        f"Training: {settings.steps} {settings.mode} step(s), learning rate "
         f"{settings.learning_rate:g}, loss {example.loss}, threshold {report.threshold:g}:",
     ]
     head = ["rule", "backend", "loss after", f"steps to ≤ {report.threshold:g}", "truth table"]
