@@ -31,9 +31,30 @@ def _positive_int(text):
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {text}")
+    if not 1 <= value <= examples.MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {examples.MAX_STEPS}, "
+                                         f"got {text}")
     return value
+
+
+def _writable_file(text):
+    """An output file whose folder exists and can be written, checked before any computing."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: not a file in a writable "
+                                         "folder")
+    return text
+
+
+def _writable_folder(text):
+    """An output folder that exists and can be written, or can be made."""
+    parent = os.path.dirname(os.path.abspath(text))
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"cannot write into {text!r}: it is not a folder")
+    target = text if os.path.isdir(text) else parent
+    if not os.path.isdir(target) or not os.access(target, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {text!r}")
+    return text
 
 
 def _positive_float(text):
@@ -95,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="run every shipped example")
     run.add_argument("--full", action="store_true",
                      help="show every reported number, not only the published ones")
-    run.add_argument("--report", metavar="DIR",
+    run.add_argument("--report", metavar="DIR", type=_writable_folder,
                      help="also write DIR/summary.md and one loss plot per example")
     _common(run)
 
@@ -110,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                     ["crosscheck train xor", "crosscheck train xor --steps 2000 --plot xor.png",
                      "crosscheck train my-network.toml --rule raw_error --json"])
     train.add_argument("name", help="a shipped example or an example file (.toml)")
-    train.add_argument("--plot", metavar="FILE.png",
+    train.add_argument("--plot", metavar="FILE.png", type=_writable_file,
                        help="draw the loss per step and the difference between backends")
     _common(train, json_help="print the run's JSON object (as crosscheck run --json)")
 
@@ -126,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"comma-separated rules (default: {','.join(RULES)})")
     rules.add_argument("--threshold", type=_positive_float, default=0.01,
                        help="the loss to reach in training (default 0.01)")
-    rules.add_argument("--plot", metavar="FILE.png", help="draw the loss curves to a PNG file")
+    rules.add_argument("--plot", metavar="FILE.png", type=_writable_file,
+                       help="draw the loss curves to a PNG file")
     _common(rules, rule=False)
     return parser
 
@@ -220,7 +242,7 @@ def _train(args) -> int:
         print(table.render_training(report))
         if args.plot:
             print(f"plot: {args.plot}")
-    return 0 if report.agree else 1
+    return 0 if report.ok else 1
 
 
 def _rules(args) -> int:
@@ -254,8 +276,13 @@ def main(argv=None) -> int:
         # A diverging run is reported by Diverged with its step; NumPy need not warn first.
         with np.errstate(all="ignore"):
             return COMMANDS[args.command](args)
-    except (UsageError, examples.ExampleError, registry.BackendUnavailable, KeyError) as exc:
-        print(exc.args[0] if isinstance(exc, KeyError) else str(exc), file=sys.stderr)
+    except (UsageError, examples.ExampleError, examples.UnknownExample,
+            registry.BackendUnavailable) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:           # an output that cannot be written after all
+        print(f"crosscheck: cannot write {exc.filename or ''}: {exc.strerror or exc}",
+              file=sys.stderr)
         return 2
     except Diverged as exc:
         print(f"crosscheck: {exc}", file=sys.stderr)

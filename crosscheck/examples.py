@@ -38,6 +38,10 @@ PARAMETERS = ("gradients", "updates", "params_after")
 QUANTITIES = SCALARS + MATRICES + PER_LAYER + PARAMETERS
 
 
+class UnknownExample(LookupError):
+    """An example name that no shipped file has."""
+
+
 class ExampleError(ValueError):
     """A problem in an example file: ``file: key: message``."""
 
@@ -88,7 +92,7 @@ def shipped() -> list[Path]:
 
 
 def find(name: str) -> Path:
-    """The shipped file of an example name; KeyError listing the closest names if unknown."""
+    """The shipped file of an example name; UnknownExample naming the closest if unknown."""
     paths = {path.stem: path for path in shipped()}
     if name in paths:
         return paths[name]
@@ -96,7 +100,7 @@ def find(name: str) -> Path:
 
     close = difflib.get_close_matches(name, list(paths), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(paths)}"
-    raise KeyError(f"unknown example {name!r}{hint}")
+    raise UnknownExample(f"unknown example {name!r}{hint}")
 
 
 def load(path: str | Path) -> Example:
@@ -112,6 +116,10 @@ def load(path: str | Path) -> Example:
     except UnicodeDecodeError as exc:
         raise ExampleError(file, "", f"not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
+        raise ExampleError(file, "", f"TOML does not parse: {exc}") from None
+    except RecursionError:
+        raise ExampleError(file, "", "TOML nested too deeply to read") from None
+    except ValueError as exc:       # e.g. an integer of thousands of digits
         raise ExampleError(file, "", f"TOML does not parse: {exc}") from None
     return _Reader(file).example(str(path), doc)
 
@@ -144,6 +152,8 @@ class _Reader:
     def number(self, value, key) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(key, f"expected a number, got {_kind(value)}")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            self.fail(key, "integer out of range (TOML integers are 64-bit)")
         if not math.isfinite(value):
             self.fail(key, f"expected a finite number, got {value}")
         return float(value)
@@ -227,10 +237,15 @@ class _Reader:
                 figures += self.figures(doc[section], section, erratum, shapes)
         seen = {}
         for figure in figures:
-            if figure.key in seen:
-                self.fail(f"errata.{figure.key}", "also given in [expected]; a printed figure is "
-                          "either expected to hold or an erratum, not both")
-            seen[figure.key] = figure
+            place = (figure.quantity, figure.layer, figure.part, figure.index)
+            if place in seen:
+                first = seen[place]
+                section = "errata" if figure.erratum else "expected"
+                where = ("also given in [expected]; a printed figure is either expected to hold "
+                         "or an erratum, not both" if figure.erratum != first.erratum
+                         else f"the same number as {first.key}")
+                self.fail(f"{section}.{figure.key}", where)
+            seen[place] = figure
 
         return Example(
             path=path, name=name, title=self.string(doc, "title"),
@@ -318,6 +333,9 @@ class _Reader:
             for index, printed in self.printed(value, f"{section}.{key}", shape):
                 if named:
                     layer, part, index = shapes.by_name[named]
+                    if shapes.param_shape(layer, part, quantity) is None:
+                        self.fail(f"{section}.{key}", f"{named} is the bias of layers[{layer}], "
+                                  "which is held fixed: it has no gradient or update")
                 suffix = "" if named else "".join(f"[{i}]" for i in index)
                 out.append(Figure(key + suffix, quantity, layer, part, index, printed, erratum,
                                   shapes.label(quantity, layer, part, index)))
@@ -412,12 +430,14 @@ class _Shapes:
             if names:
                 name = names[index[0]][index[1]] if part == "weights" else names[index[0]]
             else:
-                name = f"layers[{layer}].{part}" + "".join(f"[{i}]" for i in index)
+                # Unnamed: W0[1,2] is layers[0].weights[1][2], b0[1] is layers[0].bias[1].
+                name = (f"W{layer}[{index[0]},{index[1]}]" if part == "weights"
+                        else f"b{layer}[{index[0]}]")
             return {"params_after": f"{name} after", "gradients": f"∂E/∂{name}",
                     "updates": f"η·∂E/∂{name}"}[quantity]
         sample, j = index
         names = self.neuron_names[layer]
-        neuron = names[j] if names else f"layers[{layer}][{j}]"
+        neuron = names[j] if names else f"a{layer}[{j}]"     # unnamed: neuron j of layers[l]
         word = {"activations_before": "", "outputs_before": "", "activations_after": " after",
                 "outputs_after": " after", "errors": " error",
                 "output_gradient": " ∂E/∂a"}[quantity]

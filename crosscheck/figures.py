@@ -9,18 +9,19 @@ on the boundary is decided as a reader of the printed digits would decide it.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
+
+PRINTED = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?")
 
 
 def parse_printed(text: str) -> Decimal:
-    """The printed figure as a Decimal; ValueError if it is not a plain finite number."""
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value.is_finite() or text.strip() != text or text == "":
-        raise ValueError(f"{text!r} is not a plain finite number")
-    return value
+    """The printed figure as a Decimal; ValueError unless it is a plain decimal number such as
+    "0.16", "-0.0478", "1" or "1.2e-3" (ASCII digits, an exponent of at most three digits)."""
+    if not PRINTED.fullmatch(text):
+        raise ValueError(f"{text!r} is not a number as printed (such as \"0.16\" or "
+                         "\"-1.2e-3\")")
+    return Decimal(text)
 
 
 def half_unit(printed: Decimal) -> Decimal:

@@ -12,7 +12,7 @@ import numpy as np
 
 from crosscheck import examples
 from crosscheck.examples import Example, Figure
-from crosscheck.harness import Report, value_of
+from crosscheck.harness import CHAOTIC, Report, value_of
 
 
 def _num(value: float) -> str:
@@ -99,7 +99,6 @@ def _spread(values) -> str:
 
 def _columns(header, rows, left=1) -> list[str]:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    widths[0] = min(widths[0], 24)
 
     def line(row):
         cells = [str(cell)[:widths[i]].ljust(widths[i]) if i < left else str(cell).rjust(widths[i])
@@ -122,8 +121,16 @@ def _verdict(report: Report) -> str:
     else:
         agreement = f"{names[0]} only: no second backend to compare"
     word = "OK" if report.ok else "FAIL"
-    return wrap(f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata} errata "
-                f"confirmed; {agreement}")
+    text = (f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata} errata "
+            f"confirmed; {agreement}")
+    if report.skipped:
+        text += (f". {len(report.skipped)} published figures not checked: they belong to the "
+                 "example's own rule, steps, mode or learning rate")
+    limit = CHAOTIC.get((report.example.name, report.settings.rule))
+    if limit and report.settings.steps > limit and len(names) > 1:
+        text += (f". This run is chaotic past about {limit} steps (see CHAOTIC in "
+                 "crosscheck/harness.py): backends are expected to drift apart")
+    return wrap(text)
 
 
 def wrap(text: str) -> str:
@@ -145,15 +152,7 @@ def render_training(report: Report) -> str:
         rows.append([str(k), *map(_num, values), _spread(values)])
     lines = [*_heading(report), "Loss after each step shown:"]
     lines += _columns(["step", *names, "max diff", ""], [[*row, ""] for row in rows])
-    names_text = ", ".join(names)
-    if len(names) < 2:
-        verdict = f"{names[0]} only: no second backend to compare"
-    elif report.agree:
-        verdict = (f"OK: {names_text} agree on the loss of every step and on every parameter "
-                   f"(largest difference {report.max_abs_diff:.1e})")
-    else:
-        verdict = f"FAIL: backends DISAGREE: {report.worst}"
-    return "\n".join([*lines, "", wrap(verdict)])
+    return "\n".join([*lines, "", _verdict(report)])
 
 
 def describe(example: Example) -> str:

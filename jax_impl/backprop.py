@@ -44,6 +44,7 @@ from reference.types import (
     check_rule_lr,
     check_shapes,
     check_steps,
+    zero_sum_rows,
 )
 
 
@@ -149,7 +150,8 @@ def _zero_sum_row(params):
     """(layer, neuron) of the top-most zero row sum above the first layer, else (−1, −1)."""
     found = jnp.array([-1, -1])
     for index in range(1, len(params)):
-        zero = params[index][0].sum(axis=1) == 0
+        weights = params[index][0]
+        zero = zero_sum_rows(weights, jnp.finfo(weights.dtype).eps)
         here = jnp.array([index, jnp.argmax(zero)])
         found = jnp.where(zero.any(), here, found)
     return found
@@ -232,7 +234,8 @@ def _network(params, net: Network, dtype) -> Network:
 def _check_proportional(net: Network):
     """Raise RuleUndefined, top layer first, if a layer above the first has a zero row sum."""
     for index in reversed(range(1, len(net))):
-        zero = np.flatnonzero(net[index].weights.sum(axis=1) == 0)
+        weights = net[index].weights
+        zero = np.flatnonzero(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
         if zero.size:
             raise RuleUndefined.zero_sum(index, int(zero[0]))
 

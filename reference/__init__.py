@@ -27,7 +27,8 @@ Conventions
   ``half_sse``). Gradients use the calculus sign, ``∂E/∂W``; a step is ``W ← W − η·g``.
 * Every rule (``RULES``) computes, for each layer, ``delta_l = e_l ⊙ f_l'(z_l)``,
   ``g_W = −delta_lᵀ a_{l−1}`` and ``g_b = −Σ_samples delta_l``. The rules differ only in how the
-  error reaches the layer below, always with the weights as they were before the step:
+  error reaches the layer below, with the weights as they were before the step (except in
+  ``raw_error_new_weights``, which uses them after it):
 
   ``exact``         e_{l−1} = delta_l W_l        (the chain rule; what autograd computes)
   ``raw_error``     e_{l−1} = e_l W_l            (seed 000's Hᵀ·E, seed 001's who.T · e)

@@ -22,6 +22,7 @@ from reference.types import (
     check_rule_lr,
     check_shapes,
     check_steps,
+    zero_sum_rows,
 )
 
 
@@ -51,11 +52,10 @@ def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
         return error @ weights
     if rule == "raw_error_new_weights":
         return error @ (weights - lr * grad_w)
-    sums = weights.sum(axis=1, keepdims=True)
-    zero = np.flatnonzero(sums[:, 0] == 0)
+    zero = np.flatnonzero(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
     if zero.size:
         raise RuleUndefined.zero_sum(index, int(zero[0]))
-    return error @ (weights / sums)
+    return error @ (weights / weights.sum(axis=1, keepdims=True))
 
 
 def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradients:

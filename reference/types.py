@@ -17,13 +17,27 @@ MODES = ("batch", "online")
 DTYPES = ("float64", "float32")
 
 
+# A neuron's incoming weights "sum to zero" for the proportional rule when the sum is within
+# rounding of zero: |Σ_k w_jk| ≤ ZERO_SUM_ULPS · eps · Σ_k |w_jk|. [0.1, 0.2, −0.3] sums to
+# 5.6e-17 in float64 and to 0 in float32; either way it is the same undefined split, and the
+# same answer in every dtype and on every backend (dividing by 5.6e-17 gives errors of 1e15).
+ZERO_SUM_ULPS = 64
+
+
+def zero_sum_rows(weights, eps):
+    """Per row (neuron): do its incoming weights sum to zero within rounding? Works on NumPy,
+    torch and JAX arrays alike; ``eps`` is the machine epsilon of their dtype."""
+    return abs(weights.sum(1)) <= ZERO_SUM_ULPS * eps * abs(weights).sum(1)
+
+
 class RuleUndefined(ValueError):
     """A rule cannot be applied to these weights (``proportional`` with a zero weight sum)."""
 
     @classmethod
     def zero_sum(cls, layer: int, neuron: int) -> RuleUndefined:
         return cls(f"proportional rule: layer {layer} neuron {neuron}: its incoming weights sum "
-                   "to zero, so its error cannot be split in proportion to them")
+                   "to zero (within rounding), so its error cannot be split in proportion to "
+                   "them")
 
 
 class Layer(NamedTuple):

@@ -97,6 +97,22 @@ BAD = [
     ("figure both expected and erratum", "targets = [[0.01]]",
      'targets = [[0.01]]\n[expected]\nloss_before = "0.3"\n[errata]\nloss_before = "0.2"',
      "errata.loss_before: also given in [expected]"),
+    ("integer beyond 64 bits", "learning_rate = 0.5", "learning_rate = 1" + "0" * 400,
+     "learning_rate: integer out of range"),
+    ("integer of 5,000 digits", "learning_rate = 0.5", "learning_rate = 1" + "0" * 5000,
+     "TOML does not parse"),
+    ("nesting too deep", "targets = [[0.01]]", "targets = " + "[" * 5000 + "]" * 5000,
+     "TOML nested too deeply"),
+    ("figure with a huge exponent", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nloss_before = "1e999999999"',
+     "expected.loss_before: '1e999999999' is not a number as printed"),
+    ("figure with an underscore", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nloss_before = "0_1"',
+     "expected.loss_before: '0_1' is not a number as printed"),
+    ("the same figure twice", "targets = [[0.01]]",
+     'targets = [[0.01]]\n[expected]\nparams_after.w1 = "0.1"\n'
+     'params_after.0.weights = [["0.1", "", ], ["", ""]]',
+     "expected.params_after.0.weights[0][0]: the same number as params_after.w1"),
     ("layer index out of range", "targets = [[0.01]]",
      'targets = [[0.01]]\n[expected]\nerrors.2 = [["0.1"]]', "expected.errors.2: unknown key"),
 ]
@@ -192,14 +208,17 @@ def test_json_has_the_documented_shape(capsys):
     assert code == 0 and set(doc) == JSON_KEYS and doc["ok"] is True
     numpy = doc["backends"]["numpy"]
     assert set(numpy) == BACKEND_KEYS
-    assert numpy["gradients"][1] == {"weights": numpy["gradients"][1]["weights"], "bias": None}
+    # ∂E/∂[w5, w6] = Δ·[h1, h2] = −0.7963·[1.23, 0.57]; no bias: null.
+    assert numpy["gradients"][1]["bias"] is None
+    assert numpy["gradients"][1]["weights"] == [pytest.approx([-0.979449, -0.453891], abs=1e-15)]
     assert len(numpy["losses"]) == doc["steps"] == 1
     assert numpy["losses"][-1] == numpy["loss_after"]
     # w5 = 0.11 − 0.05·(−0.7963·1.23): the JSON carries the full-precision value.
     assert numpy["params_after"][1]["weights"][0][0] == pytest.approx(0.15897245, abs=1e-15)
     check = next(c for c in doc["checks"] if c["key"] == "updates.w5")
     assert check == {"key": "updates.w5", "published": "-0.0478",
-                     "computed": check["computed"], "ok": True, "erratum": True}
+                     "computed": pytest.approx(-0.04897245, abs=1e-15), "ok": True,
+                     "erratum": True}
 
 
 def test_run_all_json(capsys):
@@ -319,3 +338,26 @@ def test_report_folder_has_a_summary_and_plots(tmp_path, capsys):
     assert "| [seed002-linear](#seed002-linear) | exact | 1 | 15/15 hold | 4/4 confirmed |" \
         in summary
     assert not list((tmp_path / "out").glob("*.tmp*"))
+
+
+def test_a_figure_on_a_named_frozen_bias_is_refused(tmp_path, capsys):
+    path = tmp_path / "frozen.toml"
+    path.write_text(GOOD.replace("bias = [0.5, 0.5]\n", 'bias = [0.5, 0.5]\ntrain_bias = false\n'
+                                 'bias_names = ["b1", "b2"]\n')
+                    + '\n[expected]\ngradients.b1 = "0.1"\n')
+    code, _, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 2
+    assert_one_line(err, f"{path}: expected.gradients.b1: b1 is the bias of layers[0], which is "
+                         "held fixed")
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "seed002-linear", "--steps", "1000000000000"],
+    ["train", "seed002-linear", "--plot", "/nonexistent/folder/x.png"],
+    ["rules", "seed002-linear", "--plot", "/nonexistent/x.png"],
+    ["run", "seed002-linear", "--report", __file__],
+])
+def test_impossible_outputs_and_sizes_are_refused_before_computing(capsys, argv):
+    code, out, err = run_cli(capsys, *argv, "--backends", "numpy")
+    assert code == 2 and out == ""
+    assert_one_line(err, f"crosscheck {argv[0]}: argument")

@@ -71,3 +71,15 @@ def test_zero_steps_return_the_network_unchanged(name):
     assert losses.shape == (0,)
     for got, want in zip(net, NET):
         np.testing.assert_array_equal(got.weights, want.weights)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_proportional_within_rounding_of_zero_is_undefined_in_every_dtype(name, dtype):
+    """0.1 + 0.2 − 0.3 is 5.6e-17 in float64 (and 0 in float32): dividing by it would give
+    errors of 1e15, so it is the same undefined split as an exact zero, on every backend."""
+    net = (NET[0], reference.Layer([[0.1, 0.2, -0.3], [0.1, 0.2, 0.3]], None, "sigmoid"))
+    net = (reference.Layer(np.eye(3, 2), None, "sigmoid"), net[1])
+    message = r"layer 1 neuron 0: .* \(within rounding\)"
+    with pytest.raises(reference.RuleUndefined, match=message):
+        load(name).gradients(net, X, T, "half_sse", "proportional", dtype)

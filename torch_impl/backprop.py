@@ -30,6 +30,7 @@ from reference.types import (
     check_rule_lr,
     check_shapes,
     check_steps,
+    zero_sum_rows,
 )
 from torch_impl import activations, losses
 
@@ -48,10 +49,10 @@ def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
         return grad @ weights
     if rule == "raw_error_new_weights":
         return grad @ (weights - lr * grad_w)
-    sums = weights.sum(dim=1, keepdim=True)
-    if bool((sums == 0).any()):
-        raise RuleUndefined.zero_sum(index, int(torch.nonzero(sums[:, 0] == 0)[0, 0]))
-    return grad @ (weights / sums)
+    zero = zero_sum_rows(weights, torch.finfo(weights.dtype).eps)
+    if bool(zero.any()):
+        raise RuleUndefined.zero_sum(index, int(torch.nonzero(zero)[0, 0]))
+    return grad @ (weights / weights.sum(dim=1, keepdim=True))
 
 
 class _RuledDense(torch.autograd.Function):
