@@ -259,37 +259,53 @@ def leaves(result: dict):
             yield key, phase, np.asarray(value)
 
 
+class Agreement:
+    """The largest difference between backends so far, and the worst one past its tolerance
+    (relative to max(1, |value|)), with the place, the index and both values."""
+
+    def __init__(self):
+        self.max_abs, self.worst, self._excess = 0.0, None, 1.0
+
+    def fail(self, where: str, pair: tuple[str, str]) -> None:
+        """Something that cannot be compared at all, e.g. a bias only one backend reports."""
+        self.worst, self._excess = Disagreement(where, pair, (np.nan, np.nan), np.inf, np.inf,
+                                                0.0), np.inf
+
+    def add(self, where, pair, x, y, tolerance, nan_equal=False) -> None:
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        if x.shape != y.shape:
+            return self.fail(f"{where}: shape {x.shape} vs {y.shape}", pair)
+        diff = np.abs(x - y)
+        if nan_equal:               # both undefined (a rule that broke down on both) is agreement
+            diff = np.where(np.isnan(x) & np.isnan(y), 0.0, diff)
+        if diff.size == 0:
+            return None
+        finite = diff[np.isfinite(diff)]
+        if finite.size:
+            self.max_abs = max(self.max_abs, float(finite.max()))
+        rel = diff / np.maximum(1.0, np.abs(x))
+        k = int(np.argmax(np.where(np.isfinite(rel), rel, np.inf)))
+        if not rel.flat[k] <= tolerance * self._excess:
+            self._excess = rel.flat[k] / tolerance if np.isfinite(rel.flat[k]) else np.inf
+            index = "".join(f"[{j}]" for j in np.unravel_index(k, x.shape)) if x.shape else ""
+            self.worst = Disagreement(where + index, pair, (float(x.flat[k]), float(y.flat[k])),
+                                      float(diff.flat[k]), float(rel.flat[k]), tolerance)
+        return None
+
+
 def compare(results: dict, dtype: str):
     """The largest absolute difference between any two backends, and the worst disagreement."""
-    names = list(results)
-    max_abs, worst, worst_excess = 0.0, None, 1.0
+    agreement, names = Agreement(), list(results)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             left, right = list(leaves(results[a])), list(leaves(results[b]))
             places = {where for where, _, _ in left} ^ {where for where, _, _ in right}
             if places:        # a backend reported a bias (or a layer) that the other did not
-                where = sorted(places)[0]
-                return max_abs, Disagreement(f"{where} (reported by only one of them)", (a, b),
-                                             (np.nan, np.nan), np.inf, np.inf, 0.0)
+                agreement.fail(f"{sorted(places)[0]} (reported by only one of them)", (a, b))
+                continue
             for (where, phase, x), (_, _, y) in zip(left, right):
-                if x.shape != y.shape:
-                    return max_abs, Disagreement(f"{where}: shape {x.shape} vs {y.shape}", (a, b),
-                                                 (np.nan, np.nan), np.inf, np.inf, 0.0)
-                x, y = x.astype(np.float64), y.astype(np.float64)
-                diff = np.abs(x - y)
-                if diff.size == 0:
-                    continue
-                max_abs = max(max_abs, float(np.max(diff)))
-                tolerance = TOLERANCE[(dtype, phase)]
-                rel = diff / np.maximum(1.0, np.abs(x))
-                k = int(np.argmax(rel))
-                if not np.isfinite(rel.flat[k]) or rel.flat[k] > tolerance * worst_excess:
-                    worst_excess = rel.flat[k] / tolerance if np.isfinite(rel.flat[k]) else np.inf
-                    index = np.unravel_index(k, x.shape) if x.shape else ()
-                    where_ix = where + "".join(f"[{j}]" for j in index)
-                    worst = Disagreement(where_ix, (a, b), (float(x.flat[k]), float(y.flat[k])),
-                                         float(diff.flat[k]), float(rel.flat[k]), tolerance)
-    return max_abs, worst
+                agreement.add(where, (a, b), x, y, TOLERANCE[(dtype, phase)])
+    return agreement.max_abs, agreement.worst
 
 
 def _plain(value):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crosscheck.examples import Example
-from crosscheck.harness import CHAOTIC, TOLERANCE, Disagreement, Settings
+from crosscheck.harness import CHAOTIC, TOLERANCE, Agreement, Disagreement, Settings
 from crosscheck.table import wrap
 from reference.types import RULES, RULES_NEEDING_LR, RuleUndefined
 
@@ -140,39 +140,22 @@ def measure(example: Example, backends: dict, rules=RULES, threshold=0.01, dtype
 
 def _compare(report: RulesReport):
     """The largest difference between backends, and the worst one past its tolerance."""
-    dtype = report.settings.dtype
-    worst_excess = 1.0
+    agreement, dtype = Agreement(), report.settings.dtype
     for rule in report.rules:
         names = list(report.alignment[rule])
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                pairs = [(f"{rule}: layer {layer} cosine", x[0], y[0], "first step")
-                         for layer, (x, y) in enumerate(zip(report.alignment[rule][a],
-                                                            report.alignment[rule][b]))]
-                pairs += [(f"{rule}: layer {layer} relative difference", x[1], y[1],
-                           "first step")
-                          for layer, (x, y) in enumerate(zip(report.alignment[rule][a],
-                                                             report.alignment[rule][b]))]
-                run_a, run_b = report.training[rule][a], report.training[rule][b]
-                n = min(run_a.losses.size, run_b.losses.size,
-                        CHAOTIC.get((report.example.name, rule), run_a.losses.size))
-                if run_a.losses.size != run_b.losses.size:
-                    pairs.append((f"{rule}: number of steps trained", run_a.losses.size,
-                                  run_b.losses.size, "after steps"))
-                pairs += [(f"{rule}: loss after step {k + 1}", run_a.losses[k], run_b.losses[k],
-                           "after steps") for k in range(n)]
-                for where, x, y, phase in pairs:
-                    if math.isnan(x) and math.isnan(y):
-                        continue
-                    diff = abs(x - y)
-                    if math.isfinite(diff):
-                        report.max_abs_diff = max(report.max_abs_diff, diff)
-                    rel = diff / max(1.0, abs(x))
-                    tolerance = TOLERANCE[(dtype, phase)]
-                    if not rel <= tolerance * worst_excess:
-                        worst_excess = rel / tolerance if math.isfinite(rel) else math.inf
-                        report.worst = Disagreement(where, (a, b), (float(x), float(y)),
-                                                    float(diff), float(rel), tolerance)
+                agreement.add(f"{rule}: [cosine, relative difference] of layer", (a, b),
+                              report.alignment[rule][a], report.alignment[rule][b],
+                              TOLERANCE[(dtype, "first step")], nan_equal=True)
+                left, right = report.training[rule][a].losses, report.training[rule][b].losses
+                if left.size != right.size:
+                    agreement.fail(f"{rule}: {left.size} vs {right.size} steps trained", (a, b))
+                    continue
+                n = CHAOTIC.get((report.example.name, rule), left.size)
+                agreement.add(f"{rule}: losses", (a, b), left[:n], right[:n],
+                              TOLERANCE[(dtype, "after steps")])
+    report.max_abs_diff, report.worst = agreement.max_abs, agreement.worst
 
 
 def render(report: RulesReport) -> str:
