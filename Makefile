@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint golden clean
+.PHONY: setup demo test docs lint golden clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,19 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory docs
+
+# The site, built with --strict into site/ (git-ignored). KaTeX comes from the npm registry
+# once, into docs/vendor/ (git-ignored), so the pages render their math offline.
+KATEX := docs/vendor/katex/katex.min.js
+$(KATEX):
+	npm install --silent --no-audit --no-fund --prefix .cache/npm katex@0.16.47
+	rm -rf docs/vendor/katex && mkdir -p docs/vendor
+	cp -r .cache/npm/node_modules/katex/dist docs/vendor/katex
+
+docs: setup $(KATEX)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site: site/index.html"
 
 # Rewrite tests/golden/ from the NumPy reference (after a deliberate change; review the diff).
 golden: setup
@@ -30,4 +43,4 @@ lint: setup
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) out site .pytest_cache
+	rm -rf $(VENV) out site .pytest_cache .cache docs/vendor

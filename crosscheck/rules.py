@@ -167,23 +167,23 @@ def render(report: RulesReport) -> str:
         "backends: " + " · ".join(f"{n} {report.versions[n]}" for n in names),
         "",
         "The first update, per layer (initial parameters, all samples; weights and bias):",
+        "cosine = cos(g_rule, g), rel. diff = ‖g_rule − g‖ / ‖g‖, with g the true gradient",
     ]
     head = ["rule", "layer", *names, *names]
     rows = []
     for rule in report.rules:
         for layer in range(len(example.layers)):
             cells = [rule if layer == 0 else "", str(layer)]
-            cells += [_fmt(report.alignment[rule][n][layer][0], ".6f").rjust(8)
+            cells += [_fmt(report.alignment[rule][n][layer][0], ".6f").rjust(9)
                       for n in names]
-            cells += [_fmt(report.alignment[rule][n][layer][1], ".4g").rjust(8)
+            cells += [_fmt(report.alignment[rule][n][layer][1], ".4g").rjust(9)
                       for n in names]
             rows.append(cells)
     table = _table(head, rows)
-    # A group header over the two sets of backend columns.
-    start = len(table[0]) - len("  ".join(f"{n:>{max(len(n), 8)}}" for n in names * 2))
-    half = (len(table[0]) - start) // 2
-    lines += [" " * start + f"{'cosine with the gradient':<{half}}"
-              f"{'relative difference':>{len(table[0]) - start - half}}", *table]
+    # A group header over each set of backend columns.
+    group = len("  ".join(f"{n:>9}" for n in names))
+    start = len(table[0]) - 2 * group - 2
+    lines += [" " * start + f"{'cosine':>{group}}  {'rel. diff':>{group}}", *table]
     lines += [
         "",
         f"Training: {settings.steps} {settings.mode} step(s), learning rate "

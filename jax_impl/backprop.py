@@ -48,14 +48,17 @@ from reference.types import (
 )
 
 
+# --8<-- [start:dense]
 def _dense(activation, a_prev, weights, bias):
     """One layer, a_l = f(a_{l−1} Wᵀ + b), in plain differentiable JAX operations."""
     z = a_prev @ weights.T
     if bias is not None:
         z = z + bias
     return activations.FUNCTIONS[activation](z)
+# --8<-- [end:dense]
 
 
+# --8<-- [start:send_back]
 def _raw_error(grad, weights, grad_w, lr):
     return grad @ weights
 
@@ -70,11 +73,14 @@ def _raw_error_new_weights(grad, weights, grad_w, lr):
 
 _SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional,
               "raw_error_new_weights": _raw_error_new_weights}
+# --8<-- [end:send_back]
+
 
 _CACHE_SIZE = 32
 _compiled = functools.lru_cache(maxsize=_CACHE_SIZE)
 
 
+# --8<-- [start:ruled_dense]
 @functools.cache
 def _ruled_dense(activation: str, rule: str):
     """A dense layer whose VJP sends the rule's error, not the chain rule's, to its input."""
@@ -98,6 +104,7 @@ def _ruled_dense(activation: str, rule: str):
 
     dense.defvjp(dense_fwd, dense_bwd)
     return dense
+# --8<-- [end:ruled_dense]
 
 
 def _outputs(structure, rule, params, frozen, X, probes=None, lr=None):
@@ -136,6 +143,7 @@ def _loss_fn(structure, shapes, loss_name):
     return jax.jit(_objective(structure, loss_name, "exact"))
 
 
+# --8<-- [start:gradients]
 @_compiled
 def _gradients_fn(structure, shapes, loss_name, rule):
     def objective(params, probes, frozen, X, T, lr):
@@ -144,6 +152,7 @@ def _gradients_fn(structure, shapes, loss_name, rule):
 
     # Gradients with respect to the parameters and to the zero probe on every a_l.
     return jax.jit(jax.grad(objective, argnums=(0, 1)))
+# --8<-- [end:gradients]
 
 
 def _zero_sum_row(params):
@@ -157,6 +166,7 @@ def _zero_sum_row(params):
     return found
 
 
+# --8<-- [start:train]
 @_compiled
 def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
     objective = _objective(structure, loss_name, rule)
@@ -191,6 +201,7 @@ def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
         return params, losses_after, broken
 
     return jax.jit(run)
+# --8<-- [end:train]
 
 
 def _structure(net: Network):

@@ -23,6 +23,7 @@ def relu_prime(z):
     return (z > 0).astype(z.dtype)
 
 
+# --8<-- [start:sigmoid]
 def sigmoid(z):
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
@@ -31,6 +32,7 @@ def sigmoid(z):
 def sigmoid_prime(z):
     s = sigmoid(z)
     return s * (1 - s)
+# --8<-- [end:sigmoid]
 
 
 def tanh(z):

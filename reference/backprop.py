@@ -30,6 +30,7 @@ def _batch(X, dtype):
     return np.atleast_2d(np.asarray(X, dtype=dtype))
 
 
+# --8<-- [start:forward]
 def _forward(net: Network, X):
     """Pre-activations z_l and activations a_l of every layer (a_0 = X is not included)."""
     zs, activs = [], []
@@ -42,8 +43,10 @@ def _forward(net: Network, X):
         zs.append(z)
         activs.append(a)
     return zs, activs
+# --8<-- [end:forward]
 
 
+# --8<-- [start:send_back]
 def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
     """The error of the layer below, e_{l−1}, from this layer's error e_l and delta_l."""
     if rule == "exact":
@@ -56,8 +59,10 @@ def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
     if zero.size:
         raise RuleUndefined.zero_sum(index, int(zero[0]))
     return error @ (weights / weights.sum(axis=1, keepdims=True))
+# --8<-- [end:send_back]
 
 
+# --8<-- [start:backward]
 def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradients:
     zs, activs = _forward(net, X)
     # Output error, in the tutorials' sign: e_L = −∂E/∂a_L.
@@ -77,8 +82,10 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
         if index > 0:
             error = _send_back(rule, index, layer.weights, error, delta, grad_w[index], lr)
     return Gradients(tuple(grad_w), tuple(grad_b), tuple(errors))
+# --8<-- [end:backward]
 
 
+# --8<-- [start:descend]
 def _descend(net: Network, grads: Gradients, lr) -> Network:
     """W ← W − η·g for every weight matrix and every trainable bias."""
     return tuple(
@@ -90,6 +97,7 @@ def _descend(net: Network, grads: Gradients, lr) -> Network:
         )
         for layer, gw, gb in zip(net, grads.weights, grads.biases)
     )
+# --8<-- [end:descend]
 
 
 def _step(net: Network, X, T, loss_name, lr, rule, mode) -> Network:

@@ -8,12 +8,14 @@ The factor between them is a teaching point: ``half_sse`` gives e_L = t − a_L 
 import numpy as np
 
 
+# --8<-- [start:half_sse]
 def half_sse(outputs, targets):
     return 0.5 * np.sum((targets - outputs) ** 2)
 
 
 def half_sse_error(outputs, targets):
     return targets - outputs
+# --8<-- [end:half_sse]
 
 
 def sse(outputs, targets):

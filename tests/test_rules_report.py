@@ -77,7 +77,7 @@ def test_xor_table_from_every_backend_agreeing(capsys):
     code = main(["rules", "xor", "--steps", "300", "--threshold", "0.2"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "cosine with the gradient" in out and "truth table" in out
+    assert "cos(g_rule, g)" in out and "rel. diff" in out and "truth table" in out
     assert out.split("\n\n")[-1].startswith("OK: ")
     assert max(len(line) for line in out.splitlines()) <= 100
 

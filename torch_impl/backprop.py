@@ -35,14 +35,17 @@ from reference.types import (
 from torch_impl import activations, losses
 
 
+# --8<-- [start:dense]
 def _dense(a_prev, weights, bias, activation):
     """One layer, a_l = f(a_{l−1} Wᵀ + b), in plain differentiable torch operations."""
     z = a_prev @ weights.T
     if bias is not None:
         z = z + bias
     return activations.FUNCTIONS[activation](z)
+# --8<-- [end:dense]
 
 
+# --8<-- [start:send_back]
 def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
     """The cotangent for the layer's input under ``rule``, from the cotangent g = ∂E/∂a_l."""
     if rule == "raw_error":
@@ -53,8 +56,10 @@ def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
     if bool(zero.any()):
         raise RuleUndefined.zero_sum(index, int(torch.nonzero(zero)[0, 0]))
     return grad @ (weights / weights.sum(dim=1, keepdim=True))
+# --8<-- [end:send_back]
 
 
+# --8<-- [start:ruled_dense]
 class _RuledDense(torch.autograd.Function):
     """A dense layer whose backward sends the rule's error, not the chain rule's, to its input."""
 
@@ -81,6 +86,7 @@ class _RuledDense(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_in = _send_back(ctx.rule, ctx.index, weights, grad, grad_w, ctx.lr)
         return grad_in, grad_w, grad_b, None, None, None, None
+# --8<-- [end:ruled_dense]
 
 
 def _outputs(layers, X, rule: str, lr=None):
@@ -142,6 +148,7 @@ def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
         return float(losses.FUNCTIONS[loss_name](_outputs(_layers(net), X, "exact")[-1], T))
 
 
+# --8<-- [start:gradients]
 def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
               lr=None) -> Gradients:
     """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
@@ -162,6 +169,7 @@ def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "floa
     # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
     errors = tuple((-g).numpy() for g in found[len(params):])
     return Gradients(grad_w, grad_b, errors)
+# --8<-- [end:gradients]
 
 
 def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
@@ -170,6 +178,7 @@ def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch"
     return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
 
 
+# --8<-- [start:train]
 def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
           steps: int = 1, dtype: str = "float64"):
     """(final Network, loss after every step); see the contract in reference/__init__.py."""
@@ -195,3 +204,4 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
         with torch.no_grad():
             losses_after[k] = objective(_outputs(layers, X, "exact")[-1], T)
     return _network(layers, net), losses_after.numpy()
+# --8<-- [end:train]

@@ -1,0 +1,61 @@
+"""MkDocs hooks: the numbers and figures on the pages are computed by the code at build time.
+
+A page asks for them with a comment on a line of its own:
+
+    <!-- crosscheck: run seed002-linear -->      the side-by-side table, every installed backend
+    <!-- crosscheck: rules xor -->               the rules report (NumPy) and its loss plot
+    <!-- crosscheck: check hand-calculation.toml -->   a docs example file, as `crosscheck check`
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from mkdocs.structure.files import File
+
+import reference
+from crosscheck import backends, examples, harness, plots, rules, table
+
+DOCS = Path(__file__).resolve().parent
+RULES_EXAMPLES = ("xor", "seed000")
+PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check) (\S+) -->$", re.MULTILINE)
+_rules_reports: dict[str, rules.RulesReport] = {}
+
+
+def on_files(files, config):
+    """Measure the rules once and add their plots to the site as generated files."""
+    folder = Path(tempfile.mkdtemp(prefix="crosscheck-docs-"))
+    (folder / "generated").mkdir()
+    for name in RULES_EXAMPLES:
+        report = rules.measure(examples.load(examples.find(name)), {"numpy": reference})
+        _rules_reports[name] = report
+        plots.rules(report, folder / "generated" / f"rules-{name}.png")
+        files.append(File(f"generated/rules-{name}.png", str(folder), config["site_dir"],
+                          config["use_directory_urls"]))
+    return files
+
+
+def _run(name: str) -> str:
+    modules = {n: backends.load(n) for n in backends.available()}
+    report = harness.run(examples.load(examples.find(name)), modules)
+    return f"```text\n{table.render(report)}\n```"
+
+
+def _check(name: str) -> str:
+    report = harness.run(examples.load(DOCS / name), {"numpy": reference})
+    return f"```text\n$ crosscheck check docs/{name} --backends numpy\n{table.render(report)}\n```"
+
+
+def _rules(name: str) -> str:
+    text = rules.render(_rules_reports[name])
+    return (f"```text\n$ crosscheck rules {name} --backends numpy\n{text}\n```\n\n"
+            f"![Loss per step under each rule: {name}](generated/rules-{name}.png)")
+
+
+def on_page_markdown(markdown, page, config, files):
+    kinds = {"run": _run, "rules": _rules, "check": _check}
+    return PLACEHOLDER.sub(
+        lambda m: f'<div class="crosscheck-output" markdown>\n\n{kinds[m.group(1)](m.group(2))}'
+                  "\n\n</div>", markdown)
