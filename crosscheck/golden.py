@@ -12,13 +12,11 @@ Regenerate them (after a deliberate change) with ``make golden``, that is
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import reference
-from crosscheck import backends, examples, harness
+from crosscheck import atomic, backends, examples, harness
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
 
@@ -45,13 +43,9 @@ def record(name: str, rule: str) -> dict:
 
 
 def write(path: Path, doc: dict) -> None:
-    """Write through a temporary file and rename, so an interrupted run leaves no half file."""
+    """Write the whole file or nothing (crosscheck.atomic), so Ctrl-C leaves no half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        json.dump(doc, out, indent=1)
-        out.write("\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def main() -> int:

@@ -7,10 +7,9 @@ never leaves half a PNG.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
+
+from crosscheck import atomic
 
 STYLES = ["-", "--", ":", "-."]
 
@@ -25,10 +24,8 @@ def _pyplot():
 
 
 def _save(fig, path) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+    with atomic.replacing(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
 
 
 def training(report, path) -> None:

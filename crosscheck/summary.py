@@ -7,11 +7,9 @@ Every file is written to a temporary name and renamed, so an interrupted run lea
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from crosscheck import plots, table
+from crosscheck import atomic, plots, table
 
 
 def write(folder, reports) -> Path:
@@ -37,8 +35,5 @@ def write(folder, reports) -> Path:
         lines += ["", f"## {r.example.name}", "", r.example.title, "", "```text",
                   table.render(r), "```", "", f"![loss per step on every backend]({png})"]
     target = folder / "summary.md"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        out.write("\n".join(lines) + "\n")
-    os.replace(tmp, target)
+    atomic.write_text(target, "\n".join(lines) + "\n")
     return target
