@@ -8,8 +8,18 @@ both values and the difference.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from crosscheck import backends
 from reference import Layer
+
+
+def load_backend(name):
+    """The backend module of ``name``, or skip the test with the reason it cannot load."""
+    try:
+        return backends.load(name)
+    except backends.BackendUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def assert_close(actual, expected, *, rtol, backend="numpy", against="expected", layer=None,

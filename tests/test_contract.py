@@ -8,22 +8,15 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import backends
+from tests.helpers import load_backend
 
 NAMES = ["numpy", "torch", "jax"]
 FUNCTIONS = ["forward", "loss", "gradients", "step", "train"]
 
 
-def load(name):
-    try:
-        return backends.load(name)
-    except backends.BackendUnavailable as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_same_names_and_signatures(name):
-    backend = load(name)
+    backend = load_backend(name)
     assert backend.NAME == name
     assert sorted(backend.__all__) == sorted(reference.__all__)
     for function in FUNCTIONS:
@@ -40,7 +33,7 @@ X, T = [[1.0, 2.0], [0.5, -1.0]], [[0.0, 1.0], [1.0, 0.0]]
 
 @pytest.mark.parametrize("name", NAMES)
 def test_proportional_on_a_zero_weight_sum_is_the_same_error_everywhere(name):
-    backend = load(name)
+    backend = load_backend(name)
     message = "proportional rule: layer 1 neuron 0: its incoming weights sum to zero"
     with pytest.raises(reference.RuleUndefined, match=message):
         backend.gradients(NET, X, T, "half_sse", "proportional")
@@ -62,12 +55,12 @@ def test_proportional_on_a_zero_weight_sum_is_the_same_error_everywhere(name):
 ], ids=["targets", "inputs", "lr", "negative-steps", "fractional-steps", "rule", "mode"])
 def test_bad_arguments_are_refused_alike(name, call, message):
     with pytest.raises(ValueError, match=message):
-        call(load(name))
+        call(load_backend(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_zero_steps_return_the_network_unchanged(name):
-    net, losses = load(name).train(NET, X, T, "sse", 0.1, steps=0)
+    net, losses = load_backend(name).train(NET, X, T, "sse", 0.1, steps=0)
     assert losses.shape == (0,)
     for got, want in zip(net, NET):
         np.testing.assert_array_equal(got.weights, want.weights)
@@ -82,4 +75,4 @@ def test_proportional_within_rounding_of_zero_is_undefined_in_every_dtype(name, 
     net = (reference.Layer(np.eye(3, 2), None, "sigmoid"), net[1])
     message = r"layer 1 neuron 0: .* \(within rounding\)"
     with pytest.raises(reference.RuleUndefined, match=message):
-        load(name).gradients(net, X, T, "half_sse", "proportional", dtype)
+        load_backend(name).gradients(net, X, T, "half_sse", "proportional", dtype)

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import backends, examples, harness
-from tests.helpers import assert_close
+from crosscheck import examples, harness
+from tests.helpers import assert_close, load_backend
 
 FRAMEWORKS = ["torch", "jax"]
 SHIPPED = [p.stem for p in examples.shipped()]
@@ -28,11 +28,7 @@ ONE_STEP = {"float64": 1e-12, "float32": 1e-5}
 LONG_RUN = 1e-9
 
 
-def backend(name):
-    try:
-        return backends.load(name)
-    except backends.BackendUnavailable as exc:
-        pytest.skip(str(exc))
+backend = load_backend
 
 
 @functools.cache

@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import atomic, backends, examples, harness, summary
+from crosscheck import atomic, examples, harness, summary
+from tests.helpers import load_backend
 
 NAMES = ["numpy", "torch", "jax"]
-
-
-def load(name):
-    try:
-        return backends.load(name)
-    except backends.BackendUnavailable as exc:
-        pytest.skip(str(exc))
 
 
 # --- numerical edge cases ----------------------------------------------------------------------
@@ -30,10 +24,10 @@ def test_saturating_activations_at_1e4(name, dtype, activation):
     """z = ±1e4: outputs exactly 0/1 (or ±1), slopes exactly 0, no NaN, no overflow."""
     net = (reference.Layer([[1.0], [-1.0]], None, activation),)
     X, T = [[1e4]], [[0.5, 0.5]]
-    out = load(name).forward(net, X, dtype)[-1]
+    out = load_backend(name).forward(net, X, dtype)[-1]
     low = 0.0 if activation == "sigmoid" else -1.0
     assert out.tolist() == [[1.0, low]], f"{name} {dtype} {activation}: {out}"
-    grads = load(name).gradients(net, X, T, "half_sse", "exact", dtype)
+    grads = load_backend(name).gradients(net, X, T, "half_sse", "exact", dtype)
     assert grads.weights[0].tolist() == [[0.0], [0.0]], f"{name}: saturated slope is not 0"
 
 
@@ -41,7 +35,7 @@ def test_saturating_activations_at_1e4(name, dtype, activation):
 def test_relu_exactly_at_zero_has_slope_zero(name):
     """z = 1·1 − 1·1 = 0 exactly: relu'(0) = 0, so no gradient reaches the weights."""
     net = (reference.Layer([[1.0, -1.0]], None, "relu"),)
-    grads = load(name).gradients(net, [[1.0, 1.0]], [[1.0]], "half_sse")
+    grads = load_backend(name).gradients(net, [[1.0, 1.0]], [[1.0]], "half_sse")
     assert grads.weights[0].tolist() == [[0.0, 0.0]]
     assert grads.errors[0].tolist() == [[1.0]]       # the error itself does arrive: t − a = 1
 
@@ -50,7 +44,7 @@ def test_relu_exactly_at_zero_has_slope_zero(name):
 def test_float32_underflow_and_overflow_alike(name, tmp_path):
     """float32: σ(−200) underflows to exactly 0; an identity layer overflows to inf, the same on
     every backend (never NaN), and a training run on it stops as Diverged, naming the step."""
-    backend = load(name)
+    backend = load_backend(name)
     sig = (reference.Layer([[1.0]], None, "sigmoid"),)
     assert backend.forward(sig, [[-200.0]], "float32")[-1].tolist() == [[0.0]]
     big = (reference.Layer([[1e20]], None, "identity"),)
@@ -87,14 +81,15 @@ def test_torch_and_jax_repeat_bit_for_bit_on_cpu():
     """On the CPU, a PyTorch or JAX computation repeated with the same inputs gives the same
     bits, in one process and across processes (docs/testing.md says what is not promised)."""
     for name in ("torch", "jax"):
-        load(name)
+        load_backend(name)
     first = crosscheck_json("run", "seed001-exact", "--backends", "torch,jax", seed="1")
     again = crosscheck_json("run", "seed001-exact", "--backends", "torch,jax", seed="2")
     assert first == again
     example = examples.load(examples.find("xor"))
     for name in ("torch", "jax"):
-        runs = [load(name).train(example.layers, example.inputs, example.targets, "half_sse",
-                                 0.5, "exact", "online", 200)[1] for _ in range(2)]
+        backend = load_backend(name)
+        runs = [backend.train(example.layers, example.inputs, example.targets, "half_sse", 0.5,
+                              "exact", "online", 200)[1] for _ in range(2)]
         assert np.array_equal(*runs), name
 
 
