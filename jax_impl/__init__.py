@@ -12,7 +12,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from jax_impl.backprop import forward, gradients, loss, step, train  # noqa: E402
+from jax_impl.backprop import forward, gradients, loss, stacked_step, step, train  # noqa: E402
 from reference.types import (  # noqa: E402
     ACTIVATIONS,
     DTYPES,
@@ -24,6 +24,7 @@ from reference.types import (  # noqa: E402
     Layer,
     Network,
     RuleUndefined,
+    StackedStep,
     as_network,
 )
 
@@ -38,5 +39,6 @@ def version() -> str:
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
     "Layer", "Network",
-    "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
+    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
+    "step", "train", "version",
 ]

@@ -55,9 +55,15 @@ Functions
     -> the Network after one gradient-descent step (one pass over the data in ``online`` mode).
 ``train(net, X, T, loss_name, lr, rule, mode, steps, dtype)``
     -> ``(final Network, losses)``, where ``losses[k]`` is E after step k + 1.
+``stacked_step(stack, X, T, loss_name, lr, rule, mode, dtype)``
+    -> ``StackedStep(loss_before, gradients, network, loss_after)`` for a *stack* of networks of
+    one architecture: every array gains a first axis that numbers the networks (weights
+    (networks, outputs, inputs), X (networks, samples, inputs), losses (networks,)), and each
+    network gets exactly what ``loss``, ``gradients`` and ``step`` would give it alone, in one
+    call. ``crosscheck sweep`` checks thousands of random networks a second this way.
 """
 
-from reference.backprop import forward, gradients, loss, step, train
+from reference.backprop import forward, gradients, loss, stacked_step, step, train
 from reference.types import (
     ACTIVATIONS,
     DTYPES,
@@ -69,6 +75,7 @@ from reference.types import (
     Layer,
     Network,
     RuleUndefined,
+    StackedStep,
     as_network,
 )
 
@@ -85,5 +92,6 @@ def version() -> str:
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
     "Layer", "Network",
-    "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
+    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
+    "step", "train", "version",
 ]

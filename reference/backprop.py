@@ -16,11 +16,13 @@ from reference.types import (
     Layer,
     Network,
     RuleUndefined,
+    StackedStep,
     as_network,
     check_lr,
     check_name,
     check_rule_lr,
     check_shapes,
+    check_stack,
     check_steps,
     zero_sum_rows,
 )
@@ -36,9 +38,10 @@ def _forward(net: Network, X):
     zs, activs = [], []
     a = X
     for layer in net:
-        z = a @ layer.weights.T
+        # mT is the matrix transpose (of each network's matrix, for a stack of networks).
+        z = a @ layer.weights.mT
         if layer.bias is not None:
-            z = z + layer.bias
+            z = z + layer.bias[..., None, :]
         a = activations.FUNCTIONS[layer.activation][0](z)
         zs.append(z)
         activs.append(a)
@@ -55,10 +58,10 @@ def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
         return error @ weights
     if rule == "raw_error_new_weights":
         return error @ (weights - lr * grad_w)
-    zero = np.flatnonzero(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
+    zero = np.argwhere(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
     if zero.size:
-        raise RuleUndefined.zero_sum(index, int(zero[0]))
-    return error @ (weights / weights.sum(axis=1, keepdims=True))
+        raise RuleUndefined.zero_sum(index, int(zero[0, -1]))
+    return error @ (weights / weights.sum(axis=-1, keepdims=True))
 # --8<-- [end:send_back]
 
 
@@ -74,9 +77,9 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
         # Delta: the error through the activation's slope; then the gradients with calculus sign.
         delta = error * activations.FUNCTIONS[layer.activation][1](zs[index])
         errors[index] = error
-        grad_w[index] = -(delta.T @ inputs[index])
+        grad_w[index] = -(delta.mT @ inputs[index])
         if layer.bias is not None and layer.train_bias:
-            grad_b[index] = -delta.sum(axis=0)
+            grad_b[index] = -delta.sum(axis=-2)
         # Send the error back with the weights as they were before the step (after it, for
         # raw_error_new_weights: the layer is updated before its error goes back).
         if index > 0:
@@ -103,13 +106,14 @@ def _descend(net: Network, grads: Gradients, lr) -> Network:
 def _step(net: Network, X, T, loss_name, lr, rule, mode) -> Network:
     if mode == "batch":
         return _descend(net, _backward(net, X, T, loss_name, rule, lr), lr)
-    for i in range(X.shape[0]):
-        net = _descend(net, _backward(net, X[i : i + 1], T[i : i + 1], loss_name, rule, lr), lr)
+    for i in range(X.shape[-2]):
+        sample, target = X[..., i : i + 1, :], T[..., i : i + 1, :]
+        net = _descend(net, _backward(net, sample, target, loss_name, rule, lr), lr)
     return net
 
 
-def _loss(net: Network, X, T, loss_name) -> float:
-    return float(losses.FUNCTIONS[loss_name][0](_forward(net, X)[1][-1], T))
+def _loss(net: Network, X, T, loss_name):
+    return losses.FUNCTIONS[loss_name][0](_forward(net, X)[1][-1], T)
 
 
 def _prepare(net, X, T, dtype):
@@ -129,7 +133,7 @@ def forward(net, X, dtype: str = "float64"):
 def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
     """E at the given parameters; see the contract in reference/__init__.py."""
     check_name("loss", loss_name, LOSSES)
-    return _loss(*_prepare(net, X, T, dtype), loss_name)
+    return float(_loss(*_prepare(net, X, T, dtype), loss_name))
 
 
 def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
@@ -165,3 +169,21 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
         net = _step(net, X, T, loss_name, lr, rule, mode)
         losses_after[k] = _loss(net, X, T, loss_name)
     return net, losses_after
+
+
+def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+                 dtype: str = "float64") -> StackedStep:
+    """Loss, gradients, one step and the loss after it for every network of a stack of one
+    architecture, in one call; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    stack = as_network(stack, dtype)
+    X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
+    check_stack(stack, X, T)
+    lr = np.asarray(check_lr(lr), dtype=dtype)
+    grads = _backward(stack, X, T, loss_name, rule, lr)
+    # A batch step is the descent along these very gradients; online mode goes sample by sample.
+    after = _descend(stack, grads, lr) if mode == "batch" else _step(stack, X, T, loss_name, lr,
+                                                                     rule, mode)
+    return StackedStep(_loss(stack, X, T, loss_name), grads, after, _loss(after, X, T, loss_name))

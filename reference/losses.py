@@ -2,7 +2,8 @@
 
 The factor between them is a teaching point: ``half_sse`` gives e_L = t − a_L exactly (seeds
 001 and 002), ``sse`` doubles it, ``mse`` divides by the number of elements as
-``torch.nn.MSELoss()`` does by default.
+``torch.nn.MSELoss()`` does by default. Outputs and targets are (samples, outputs) arrays, or
+stacks of them for a stack of networks: E is taken over the last two axes.
 """
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 
 # --8<-- [start:half_sse]
 def half_sse(outputs, targets):
-    return 0.5 * np.sum((targets - outputs) ** 2)
+    return 0.5 * np.sum((targets - outputs) ** 2, axis=(-2, -1))
 
 
 def half_sse_error(outputs, targets):
@@ -19,7 +20,7 @@ def half_sse_error(outputs, targets):
 
 
 def sse(outputs, targets):
-    return np.sum((targets - outputs) ** 2)
+    return np.sum((targets - outputs) ** 2, axis=(-2, -1))
 
 
 def sse_error(outputs, targets):
@@ -27,11 +28,11 @@ def sse_error(outputs, targets):
 
 
 def mse(outputs, targets):
-    return np.mean((targets - outputs) ** 2)
+    return np.mean((targets - outputs) ** 2, axis=(-2, -1))
 
 
 def mse_error(outputs, targets):
-    return 2 * (targets - outputs) / targets.size
+    return 2 * (targets - outputs) / (targets.shape[-2] * targets.shape[-1])
 
 
 FUNCTIONS = {

@@ -27,7 +27,7 @@ ZERO_SUM_ULPS = 64
 def zero_sum_rows(weights, eps):
     """Per row (neuron): do its incoming weights sum to zero within rounding? Works on NumPy,
     torch and JAX arrays alike; ``eps`` is the machine epsilon of their dtype."""
-    return abs(weights.sum(1)) <= ZERO_SUM_ULPS * eps * abs(weights).sum(1)
+    return abs(weights.sum(-1)) <= ZERO_SUM_ULPS * eps * abs(weights).sum(-1)
 
 
 class RuleUndefined(ValueError):
@@ -58,6 +58,17 @@ class Gradients(NamedTuple):
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray | None, ...]
     errors: tuple[np.ndarray, ...]
+
+
+class StackedStep(NamedTuple):
+    """``stacked_step``'s result: per network of a stack, the loss before the step, the rule's
+    Gradients over all samples, the Network after one step and the loss after it. Every array
+    carries the stack on its first axis: weights (networks, outputs, inputs), losses (networks,)."""
+
+    loss_before: np.ndarray
+    gradients: Gradients
+    network: Network
+    loss_after: np.ndarray
 
 
 def check_name(kind: str, name: str, allowed: tuple[str, ...]) -> str:
@@ -112,6 +123,22 @@ def check_shapes(net: Network, X, T=None) -> None:
         width, what = layer.weights.shape[0], f"layer {index}'s output"
     if T is not None and tuple(T.shape) != (X.shape[0], width):
         raise ValueError(f"T has shape {tuple(T.shape)}, expected {(X.shape[0], width)}")
+
+
+def check_stack(stack: Network, X, T) -> None:
+    """ValueError unless X (networks, samples, inputs), T (networks, samples, outputs) and every
+    layer of ``stack`` hold the same number of networks, and each network fits its data."""
+    count = X.shape[0]
+    arrays = [("X", X), ("T", T)] + [
+        (f"layer {i} {part}", array) for i, layer in enumerate(stack)
+        for part, array in (("weights", layer.weights), ("bias", layer.bias)) if array is not None]
+    for what, array in arrays:
+        if array.ndim < 2 or array.shape[0] != count:
+            raise ValueError(f"{what} of shape {tuple(array.shape)} is not a stack of {count} "
+                             "networks' arrays")
+    first = tuple(Layer(layer.weights[0], None if layer.bias is None else layer.bias[0],
+                        layer.activation, layer.train_bias) for layer in stack)
+    check_shapes(first, X[0], T[0])
 
 
 def check_rule_lr(rule: str, lr):

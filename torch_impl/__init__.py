@@ -17,9 +17,10 @@ from reference.types import (
     Layer,
     Network,
     RuleUndefined,
+    StackedStep,
     as_network,
 )
-from torch_impl.backprop import forward, gradients, loss, step, train
+from torch_impl.backprop import forward, gradients, loss, stacked_step, step, train
 
 NAME = "torch"
 
@@ -34,5 +35,6 @@ def version() -> str:
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
     "Layer", "Network",
-    "RuleUndefined", "as_network", "forward", "gradients", "loss", "step", "train", "version",
+    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
+    "step", "train", "version",
 ]

@@ -24,11 +24,13 @@ from reference.types import (
     Layer,
     Network,
     RuleUndefined,
+    StackedStep,
     as_network,
     check_lr,
     check_name,
     check_rule_lr,
     check_shapes,
+    check_stack,
     check_steps,
     zero_sum_rows,
 )
@@ -38,9 +40,9 @@ from torch_impl import activations, losses
 # --8<-- [start:dense]
 def _dense(a_prev, weights, bias, activation):
     """One layer, a_l = f(a_{l−1} Wᵀ + b), in plain differentiable torch operations."""
-    z = a_prev @ weights.T
+    z = a_prev @ weights.mT          # mT: the matrix transpose (of each network, for a stack)
     if bias is not None:
-        z = z + bias
+        z = z + bias.unsqueeze(-2)
     return activations.FUNCTIONS[activation](z)
 # --8<-- [end:dense]
 
@@ -54,8 +56,8 @@ def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
         return grad @ (weights - lr * grad_w)
     zero = zero_sum_rows(weights, torch.finfo(weights.dtype).eps)
     if bool(zero.any()):
-        raise RuleUndefined.zero_sum(index, int(torch.nonzero(zero)[0, 0]))
-    return grad @ (weights / weights.sum(dim=1, keepdim=True))
+        raise RuleUndefined.zero_sum(index, int(torch.nonzero(zero)[0, -1]))
+    return grad @ (weights / weights.sum(dim=-1, keepdim=True))
 # --8<-- [end:send_back]
 
 
@@ -131,6 +133,35 @@ def _batch(X, dtype):
     return torch.from_numpy(np.array(np.atleast_2d(np.asarray(X, dtype=dtype))))
 
 
+def _gradients(layers, X, T, loss_name: str, rule: str, lr):
+    """(E, Gradients) at the layers' parameters. For a stack of networks E is one loss per
+    network; autograd differentiates their sum, and the networks' gradients do not mix."""
+    # Forward, then one autograd call for the parameters and for every layer's output a_l.
+    outs = _outputs(layers, X, rule, lr)
+    params = _parameters(layers)
+    objective = losses.FUNCTIONS[loss_name](outs[-1], T)
+    found = torch.autograd.grad(objective.sum(), [*params, *outs])
+    by_tensor = dict(zip(map(id, params), found))
+    grad_w = tuple(by_tensor[id(w)].numpy() for w, _, _ in layers)
+    grad_b = tuple(None if b is None or not b.requires_grad else by_tensor[id(b)].numpy()
+                   for _, b, _ in layers)
+    # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
+    errors = tuple((-g).numpy() for g in found[len(params):])
+    return objective.detach(), Gradients(grad_w, grad_b, errors)
+
+
+def _descend(optimizer, layers, X, T, objective, rule: str, lr, mode: str) -> None:
+    """One step of ``optimizer`` (SGD): batch makes one update from the whole data set, online
+    one update per sample, in order."""
+    samples = X.shape[-2]
+    batches = [(X, T)] if mode == "batch" else [(X[..., i : i + 1, :], T[..., i : i + 1, :])
+                                                for i in range(samples)]
+    for x, t in batches:
+        optimizer.zero_grad()
+        objective(_outputs(layers, x, rule, lr)[-1], t).sum().backward()
+        optimizer.step()
+
+
 def forward(net, X, dtype: str = "float64"):
     """Activations of every layer; see the contract in reference/__init__.py."""
     net, X = as_network(net, dtype), _batch(X, dtype)
@@ -157,18 +188,7 @@ def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "floa
     lr = check_rule_lr(rule, lr)
     net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
     check_shapes(net, X, T)
-    layers = _layers(net)
-    # Forward, then one autograd call for the parameters and for every layer's output a_l.
-    outs = _outputs(layers, X, rule, lr)
-    params = _parameters(layers)
-    found = torch.autograd.grad(losses.FUNCTIONS[loss_name](outs[-1], T), [*params, *outs])
-    by_tensor = dict(zip(map(id, params), found))
-    grad_w = tuple(by_tensor[id(w)].numpy() for w, _, _ in layers)
-    grad_b = tuple(None if b is None or not b.requires_grad else by_tensor[id(b)].numpy()
-                   for _, b, _ in layers)
-    # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
-    errors = tuple((-g).numpy() for g in found[len(params):])
-    return Gradients(grad_w, grad_b, errors)
+    return _gradients(_layers(net), X, T, loss_name, rule, lr)[1]
 # --8<-- [end:gradients]
 
 
@@ -191,17 +211,33 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(net)
     optimizer = torch.optim.SGD(_parameters(layers), lr=lr)
-    # Batch: one update from the whole data set; online: one update per sample, in order.
-    batches = [(X, T)] if mode == "batch" else [(X[i : i + 1], T[i : i + 1])
-                                                for i in range(X.shape[0])]
     losses_after = torch.empty(steps, dtype=X.dtype)
     for k in range(steps):
-        for x, t in batches:
-            optimizer.zero_grad()
-            objective(_outputs(layers, x, rule, lr)[-1], t).backward()
-            optimizer.step()
+        _descend(optimizer, layers, X, T, objective, rule, lr, mode)
         # The loss over the whole data set after the step.
         with torch.no_grad():
             losses_after[k] = objective(_outputs(layers, X, "exact")[-1], T)
     return _network(layers, net), losses_after.numpy()
 # --8<-- [end:train]
+
+
+def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+                 dtype: str = "float64") -> StackedStep:
+    """Loss, gradients, one step and the loss after it for every network of a stack of one
+    architecture, in one call; see the contract in reference/__init__.py."""
+    check_name("loss", loss_name, LOSSES)
+    check_name("rule", rule, RULES)
+    check_name("mode", mode, MODES)
+    stack = as_network(stack, dtype)
+    X = torch.from_numpy(np.array(X, dtype=dtype))
+    T = torch.from_numpy(np.array(T, dtype=dtype))
+    check_stack(stack, X, T)
+    lr = check_lr(lr)
+    loss_before, grads = _gradients(_layers(stack), X, T, loss_name, rule, lr)
+    # The step, with its own copy of the parameters and the same SGD that `train` uses.
+    objective = losses.FUNCTIONS[loss_name]
+    layers = _layers(stack)
+    _descend(torch.optim.SGD(_parameters(layers), lr=lr), layers, X, T, objective, rule, lr, mode)
+    with torch.no_grad():
+        loss_after = objective(_outputs(layers, X, "exact")[-1], T)
+    return StackedStep(loss_before.numpy(), grads, _network(layers, stack), loss_after.numpy())
