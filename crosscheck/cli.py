@@ -150,6 +150,35 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--plot", metavar="FILE.png", type=_writable_file,
                        help="draw the loss curves to a PNG file")
     _common(rules, rule=False)
+
+    sweep = command(
+        "sweep", "random networks cross-checked on every backend, thousands a second",
+        ["crosscheck sweep", "crosscheck sweep --count 20000 --seed 7 --json",
+         "crosscheck sweep --rules raw_error,proportional --dtype float32",
+         "crosscheck check sweep-worst.toml"],
+        description="Random networks (depth 1-4, widths 1-16, every activation, loss, rule and "
+                    "mode, biases present, absent or frozen, 1-8 samples), each compared element "
+                    "by element with the NumPy reference on every backend: loss, gradients, "
+                    "errors, one step and the loss after it. The network with the largest "
+                    "difference is written as an example file that crosscheck check reruns.")
+    sweep.add_argument("--count", type=_positive_int, default=20000,
+                       help="how many random networks (default 20000)")
+    sweep.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sweep.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
+                       help=f"comma-separated rules to draw from (default: {','.join(RULES)})")
+    sweep.add_argument("--per-architecture", metavar="N", type=_positive_int, default=None,
+                       help="networks per drawn architecture (default 4000; fewer means more "
+                            "architectures, each compiled once by JAX)")
+    sweep.add_argument("--worst", metavar="FILE.toml", type=_writable_file,
+                       default="sweep-worst.toml",
+                       help="where to write the network with the largest difference "
+                            "(default sweep-worst.toml)")
+    sweep.add_argument("--backends", metavar="LIST",
+                       help="comma-separated backends, numpy among them (default: every "
+                            "built-in backend whose framework is installed)")
+    sweep.add_argument("--dtype", choices=DTYPES, default="float64",
+                       help="precision of every backend (default float64)")
+    sweep.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -262,8 +291,22 @@ def _rules(args) -> int:
     return 0 if report.ok else 1
 
 
+def _sweep(args) -> int:
+    from crosscheck import sweep
+
+    modules = _backends(args.backends)
+    if "numpy" not in modules:
+        raise UsageError("crosscheck sweep: --backends: the sweep compares every backend with "
+                         "the NumPy reference, so the list must include numpy")
+    report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
+                         args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
+                         _progress(args, f"{args.count} networks"))
+    print(json.dumps(report.to_json(), indent=1) if args.json else sweep.render(report))
+    return 0 if report.ok else 1
+
+
 COMMANDS = {"list": _list, "show": _show, "run": _run_or_check, "check": _run_or_check,
-            "train": _train, "rules": _rules}
+            "train": _train, "rules": _rules, "sweep": _sweep}
 
 
 def main(argv=None) -> int:
