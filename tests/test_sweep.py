@@ -1,0 +1,179 @@
+"""``crosscheck sweep`` and the stacked engine behind it.
+
+* Each backend's ``stacked_step`` gives every network of a stack what the one-network functions
+  (``loss``, ``gradients``, ``step``) give it alone, which the rest of the suite checks against
+  finite differences, published figures and the other backends.
+* A bug planted in one backend is found by the sweep, and the file it writes reproduces it
+  through ``crosscheck check``.
+* The command's options, JSON and bad input.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from crosscheck import cli, harness, sweep
+from reference.types import MODES, RULES
+from tests.helpers import assert_close, load_backend
+
+# Stacked and one-network runs are the same arithmetic on differently blocked matrix products
+# (and, for JAX, differently optimised XLA), so they agree to rounding: the float64 one-step
+# cross-backend tolerance.
+RTOL = harness.TOLERANCE[("float64", "first step")]
+
+
+def cases():
+    """One architecture for every rule and mode, with every activation, loss and bias kind
+    appearing among them (seeded draws, re-drawn until each rule/mode pair has one)."""
+    rng, found = np.random.default_rng(2024), {}
+    while len(found) < len(RULES) * len(MODES):
+        arch = sweep.draw_architecture(rng)
+        if len(arch.widths) > 2:
+            found.setdefault((arch.rule, arch.mode), arch)
+    return list(found.values())
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("arch", cases(), ids=lambda a: f"{a.rule}-{a.mode}")
+def test_stacked_step_gives_each_network_what_it_gets_alone(backend, arch):
+    module = load_backend(backend)
+    group = sweep.draw_group(np.random.default_rng(7), arch, 5)
+    stacked = module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
+    for k in range(5):
+        net, X, T = sweep.network(group, k)
+        alone = module.gradients(net, X, T, arch.loss, arch.rule, lr=arch.learning_rate)
+        after = module.step(net, X, T, arch.loss, arch.learning_rate, arch.rule, arch.mode)
+        check = dict(rtol=RTOL, backend=backend, against="the same network alone")
+        assert_close(stacked.loss_before[k], module.loss(net, X, T, arch.loss),
+                     quantity=f"network {k} loss_before", **check)
+        assert_close(stacked.loss_after[k], module.loss(after, X, T, arch.loss),
+                     quantity=f"network {k} loss_after", **check)
+        for layer in range(len(net)):
+            assert_close(stacked.gradients.weights[layer][k], alone.weights[layer], layer=layer,
+                         param="weights", quantity=f"network {k} gradients", **check)
+            assert_close(stacked.gradients.errors[layer][k], alone.errors[layer], layer=layer,
+                         quantity=f"network {k} errors", **check)
+            assert_close(stacked.network[layer].weights[k], after[layer].weights, layer=layer,
+                         param="weights", quantity=f"network {k} params_after", **check)
+            if alone.biases[layer] is None:
+                assert stacked.gradients.biases[layer] is None, f"{backend}: layer {layer} bias"
+            else:
+                assert_close(stacked.gradients.biases[layer][k], alone.biases[layer],
+                             layer=layer, param="bias", quantity=f"network {k} gradients",
+                             **check)
+                assert_close(stacked.network[layer].bias[k], after[layer].bias, layer=layer,
+                             param="bias", quantity=f"network {k} params_after", **check)
+
+
+def test_stacked_step_refuses_a_stack_that_does_not_fit():
+    import reference
+
+    arch = cases()[0]
+    stack, X, T = sweep.draw_group(np.random.default_rng(0), arch, 4)
+    with pytest.raises(ValueError, match="not a stack of 4 networks"):
+        reference.stacked_step(stack, X, T[:3], arch.loss, 0.1)
+
+
+def test_compare_group_names_the_network_the_place_and_both_values():
+    import reference
+
+    arch = cases()[0]
+    group = sweep.draw_group(np.random.default_rng(1), arch, 6)
+    ref = reference.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
+    wrong = reference.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
+    wrong.gradients.weights[1][4, 0, 0] += 1e-9       # one entry of network 4, by 1e-9
+    checked = sweep.compare_group("planted", wrong, ref)
+    assert checked.per_network[4] > RTOL and (np.delete(checked.per_network, 4) == 0).all()
+    worst = checked.worst
+    assert (worst.network, worst.where, worst.index) == (4, "gradients[layer 1].weights", (0, 0))
+    assert worst.value - worst.reference == pytest.approx(1e-9, rel=1e-3)
+
+
+def _sweep(capsys, *argv):
+    code = cli.main(["sweep", *argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_sweep_json_and_its_worst_network_rerun_by_check(tmp_path, capsys):
+    worst = tmp_path / "worst.toml"
+    code, out = _sweep(capsys, "--count", "600", "--per-architecture", "150", "--seed", "3",
+                       "--worst", str(worst))
+    assert code == 0 and out["ok"] and out["disagreements"] == 0
+    assert (out["count"], out["architectures"]) == (600, 4)
+    assert out["backends"] == ["numpy", "torch", "jax"]
+    assert 0 < out["max_abs_diff"] <= 1e-10 and out["per_second"] > 0
+    assert out["worst"]["file"] == str(worst)
+    # The worst network through the ordinary one-network code path of every backend.
+    assert cli.main(["check", str(worst), "--json"]) == 0
+    rerun = json.loads(capsys.readouterr().out)
+    assert rerun["ok"] and rerun["max_abs_diff"] <= 1e-10
+
+
+def test_a_float32_sweep_agrees_within_the_float32_tolerance(tmp_path, capsys):
+    code, out = _sweep(capsys, "--count", "400", "--per-architecture", "200", "--dtype",
+                       "float32", "--worst", str(tmp_path / "w.toml"))
+    assert code == 0 and out["tolerance"] == harness.TOLERANCE[("float32", "first step")]
+    assert out["max_rel_diff"] <= out["tolerance"]
+
+
+@pytest.fixture
+def torch_proportional_over_the_whole_matrix(monkeypatch):
+    """PyTorch's proportional rule dividing by the whole matrix's sum instead of each row's."""
+    load_backend("torch")
+    from torch_impl import backprop
+
+    real = backprop._send_back
+
+    def planted(rule, index, weights, grad, grad_w, lr):
+        if rule == "proportional":
+            return grad @ (weights / weights.sum())
+        return real(rule, index, weights, grad, grad_w, lr)
+
+    monkeypatch.setattr(backprop, "_send_back", planted)
+
+
+def test_the_sweep_finds_a_bug_planted_in_one_backend(torch_proportional_over_the_whole_matrix,
+                                                      tmp_path, capsys):
+    worst = tmp_path / "worst.toml"
+    code, out = _sweep(capsys, "--count", "400", "--per-architecture", "100", "--rules",
+                       "proportional", "--backends", "numpy,torch", "--worst", str(worst))
+    assert code == 1 and not out["ok"] and out["disagreements"] > 0
+    assert out["worst"]["backend"] == "torch" and out["max_rel_diff"] > 1e-3
+    # The file reproduces the disagreement through `check` (exit 1), and numpy alone agrees.
+    assert cli.main(["check", str(worst), "--backends", "numpy,torch"]) == 1
+    assert "torch" in capsys.readouterr().out
+    assert cli.main(["check", str(worst), "--backends", "numpy"]) == 0
+
+
+def test_the_sweep_finds_a_bug_planted_in_jax(monkeypatch, tmp_path, capsys):
+    load_backend("jax")
+    from jax_impl import backprop
+
+    def planted(grad, weights, grad_w, lr):         # raw_error sending back g·W, 1e-6 too long
+        return grad @ (weights * (1 + 1e-6))
+
+    monkeypatch.setitem(backprop._SEND_BACK, "raw_error", planted)
+    backprop._stacked_fn.cache_clear()
+    try:
+        code, out = _sweep(capsys, "--count", "300", "--per-architecture", "100", "--rules",
+                           "raw_error", "--backends", "numpy,jax",
+                           "--worst", str(tmp_path / "w.toml"))
+    finally:
+        backprop._stacked_fn.cache_clear()
+    assert code == 1 and out["worst"]["backend"] == "jax"
+    assert out["worst"]["where"].startswith(("errors", "gradients", "params_after"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--backends", "torch,jax"], "must include numpy"),
+    (["--count", "0"], "--count"),
+    (["--rules", "exact,nope"], "--rules"),
+    (["--worst", "/nonexistent/folder/w.toml"], "--worst"),
+])
+def test_bad_sweep_options_are_one_line_and_exit_2(argv, message, capsys):
+    assert cli.main(["sweep", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
