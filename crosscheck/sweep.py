@@ -18,9 +18,12 @@ The network behind the largest difference is written out as an example file, so 
 
 from __future__ import annotations
 
+import itertools
 import math
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,7 +87,7 @@ def draw_group(rng: np.random.Generator, arch: Architecture, count: int):
     """(stack, X, T): ``count`` networks of ``arch`` in float64, with their data. Weights are
     N(0, 1/fan-in), biases N(0, 0.25), inputs N(0, 1), targets U(0, 1)."""
     stack = []
-    for index, (fan_in, fan_out) in enumerate(zip(arch.widths, arch.widths[1:])):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(arch.widths)):
         weights = rng.normal(0.0, 1.0 / math.sqrt(fan_in), size=(count, fan_out, fan_in))
         if arch.rule == "proportional" and index > 0:
             weights = np.abs(weights)
@@ -225,6 +228,23 @@ def _warm_up(modules: dict, dtype: str) -> float:
     return time.perf_counter() - began
 
 
+@contextmanager
+def _one_torch_thread():
+    """PyTorch with one intra-op thread while the sweep runs, as it was afterwards. The sweep's
+    tensors are thousands of matrices of at most 16×16, where handing work to a second thread
+    costs more than it saves: 1.2e5 networks/s on one thread against 1.4e4 on two, for groups
+    of 4,000 with the other core busy (benchmarks/README.md)."""
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch:
+            torch.set_num_threads(threads)
+
+
 def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "float64",
           per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None
           ) -> SweepReport:
@@ -236,19 +256,30 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
                          TOLERANCE[(dtype, "first step")])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
     rng = np.random.default_rng(seed)
+    with _one_torch_thread():
+        worst_group = _run(modules, report, rng, progress)
+    if worst_file and worst_group:
+        arch, group = worst_group
+        atomic.write_text(worst_file, to_toml(arch, group, report.worst.network, report))
+        report.worst_file = str(worst_file)
+    return report
+
+
+def _run(modules: dict, report: SweepReport, rng, progress):
+    """Draw, compute and compare every group; return the group with the worst network."""
     worst_group = None
-    sizes = plan(count, per_architecture)
-    report.setup_seconds = _warm_up(modules, dtype)
+    sizes = plan(report.count, report.per_architecture)
+    report.setup_seconds = _warm_up(modules, report.dtype)
     start = time.perf_counter()
     for arch_index, size in enumerate(sizes):
-        arch = draw_architecture(rng, rules)
+        arch = draw_architecture(rng, report.rules)
         report.architectures.append(arch)
         group = draw_group(rng, arch, size)
         results = {}
         for name, module in modules.items():
             began = time.perf_counter()
             results[name] = module.stacked_step(*group, arch.loss, arch.learning_rate,
-                                                arch.rule, arch.mode, dtype)
+                                                arch.rule, arch.mode, report.dtype)
             report.seconds_by_backend[name] += time.perf_counter() - began
         for name, result in results.items():
             if name == "numpy":
@@ -261,11 +292,7 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
         if progress:
             progress("sweep", arch_index + 1, len(sizes))
     report.seconds = time.perf_counter() - start
-    if worst_file and worst_group:
-        arch, group = worst_group
-        atomic.write_text(worst_file, to_toml(arch, group, report.worst.network, report))
-        report.worst_file = str(worst_file)
-    return report
+    return worst_group
 
 
 def network(group, k: int):
@@ -292,7 +319,7 @@ def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
         f'source = """crosscheck sweep --count {report.count} --seed {report.seed} '
         f'--dtype {report.dtype}: network {k} of architecture {worst.architecture} '
         f'({arch.describe()}).\n'
-        f'Largest difference: {worst.backend} {worst.where} index {list(worst.index)}: '
+        f'Largest difference: {worst.backend} {worst.where}{_index(worst)}: '
         f'{worst.value!r} against NumPy {worst.reference!r} (relative {worst.rel_diff:.3g})."""',
         f'loss = "{arch.loss}"',
         f"learning_rate = {arch.learning_rate!r}",
@@ -309,6 +336,10 @@ def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
                 lines.append("train_bias = false")
     lines += ["", "[data]", f"inputs = {_numbers(X)}", f"targets = {_numbers(T)}", ""]
     return "\n".join(lines)
+
+
+def _index(worst: Worst) -> str:
+    return f" index {list(worst.index)}" if worst.index else ""
 
 
 def render(report: SweepReport) -> str:
@@ -329,8 +360,8 @@ def render(report: SweepReport) -> str:
     ]
     if worst.network >= 0:
         arch = report.architectures[worst.architecture]
-        lines.append(f"  worst network     {worst.backend}: {worst.where} index "
-                     f"{list(worst.index)}: {worst.value!r} vs numpy {worst.reference!r}")
+        lines.append(f"  worst network     {worst.backend}: {worst.where}{_index(worst)}: "
+                     f"{worst.value!r} vs numpy {worst.reference!r}")
         lines.append(f"                    network {worst.network} of architecture "
                      f"{worst.architecture}: {arch.describe()}")
     if report.worst_file:

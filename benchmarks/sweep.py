@@ -1,0 +1,114 @@
+"""Cross-checks per second: by backend and batch size, for a whole sweep, and the memory of a
+long sweep.
+
+* By backend and batch size: a fixed set of architectures, each backend's ``stacked_step`` on
+  groups of 1 to 4,000 networks; networks per second of warm calls (JAX compiled beforehand),
+  and JAX's compile seconds per architecture on their own.
+* The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
+* ``--memory``: resident set size after every architecture of a ``--memory-count`` sweep
+  (default 100,000 networks), to show that it stays flat.
+
+Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``sweep`` and, with
+``--memory``, ``memory``.
+
+    .venv/bin/python benchmarks/sweep.py [--count 20000] [--memory] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+from crosscheck import backends, sweep
+
+BATCHES = (1, 10, 100, 1000, 4000)
+ARCHITECTURES = 6
+
+
+def rss_mib() -> float:
+    """The resident set size now, from /proc/self/statm."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def by_batch(modules) -> list[dict]:
+    rng = np.random.default_rng(1)
+    archs = [sweep.draw_architecture(rng) for _ in range(ARCHITECTURES)]
+    rows = []
+    for size in BATCHES:
+        groups = [sweep.draw_group(rng, arch, size) for arch in archs]
+        for name, module in modules.items():
+            def run_all(module=module, groups=groups):
+                for arch, group in zip(archs, groups):
+                    module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule,
+                                        arch.mode)
+            began = time.perf_counter()
+            run_all()                                 # first: JAX compiles each architecture
+            first = time.perf_counter() - began
+            began = time.perf_counter()
+            run_all()
+            warm = time.perf_counter() - began
+            rows.append({"backend": name, "batch": size, "networks": size * len(archs),
+                         "first_s": round(first, 4), "warm_s": round(warm, 4),
+                         "per_second": round(size * len(archs) / warm, 1),
+                         "compile_s_per_architecture": round((first - warm) / len(archs), 4)})
+    return rows
+
+
+def memory(modules, count: int) -> dict:
+    samples = []
+    began = time.perf_counter()
+
+    def progress(_label, done, total):
+        samples.append((done, round(rss_mib(), 1)))
+
+    report = sweep.sweep(modules, count, seed=1, progress=progress)
+    rss = [mib for _, mib in samples]
+    settled = rss[min(4, len(rss) - 1)]
+    return {"count": count, "architectures": len(samples), "seconds": round(
+        time.perf_counter() - began, 2), "ok": report.ok, "rss_mib": samples,
+        "rss_after_5th": settled, "rss_last": rss[-1], "growth_after_5th_mib": round(
+            rss[-1] - settled, 1), "peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--memory-count", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    modules = {name: backends.load(name) for name in ("numpy", "torch", "jax")}
+    out = {"by_batch": by_batch(modules)}
+    out["sweep"] = sweep.sweep(modules, args.count, seed=0).to_json()
+    if args.memory:
+        out["memory"] = memory(modules, args.memory_count)
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(f"stacked_step, {ARCHITECTURES} architectures, float64: networks per second (warm)")
+    print(f"{'batch':>6} " + " ".join(f"{name:>10}" for name in modules) + "   jax compile s/arch")
+    for size in BATCHES:
+        rows = {r["backend"]: r for r in out["by_batch"] if r["batch"] == size}
+        print(f"{size:>6} " + " ".join(f"{rows[n]['per_second']:>10,.0f}" for n in modules)
+              + f"   {rows['jax']['compile_s_per_architecture']:.3f}")
+    s = out["sweep"]
+    print(f"\ncrosscheck sweep --count {s['count']}: {s['seconds']:.2f} s, "
+          f"{s['per_second']:,.0f} cross-checks/s on numpy, torch, jax; largest difference "
+          f"{s['max_abs_diff']:.3g}; seconds by backend {s['seconds_by_backend']}; ok {s['ok']}")
+    if args.memory:
+        m = out["memory"]
+        print(f"\nmemory, {m['count']:,} networks ({m['architectures']} architectures, "
+              f"{m['seconds']} s): RSS after the 5th {m['rss_after_5th']} MiB, last "
+              f"{m['rss_last']} MiB (growth {m['growth_after_5th_mib']} MiB), peak "
+              f"{m['peak_rss_mib']} MiB")
+        print("RSS MiB by architecture: " + " ".join(str(mib) for _, mib in m["rss_mib"]))
+
+
+if __name__ == "__main__":
+    main()
