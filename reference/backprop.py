@@ -75,7 +75,7 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
     for index in reversed(range(len(net))):
         layer = net[index]
         # Delta: the error through the activation's slope; then the gradients with calculus sign.
-        delta = error * activations.FUNCTIONS[layer.activation][1](zs[index])
+        delta = error * activations.FUNCTIONS[layer.activation][1](zs[index], activs[index])
         errors[index] = error
         grad_w[index] = -(delta.mT @ inputs[index])
         if layer.bias is not None and layer.train_bias:
