@@ -6,7 +6,8 @@ long sweep.
   and JAX's compile seconds per architecture on their own.
 * The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
 * ``--memory``: resident set size after every architecture of a ``--memory-count`` sweep
-  (default 100,000 networks), to show that it stays flat.
+  (default 100,000 networks), as the operating system sees it and after handing freed memory
+  back (gc and glibc's malloc_trim), to show that it stays flat.
 
 Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``sweep`` and, with
 ``--memory``, ``memory``.
@@ -17,6 +18,8 @@ Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``sweep`
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import json
 import resource
 import time
@@ -59,21 +62,28 @@ def by_batch(modules) -> list[dict]:
     return rows
 
 
-def memory(modules, count: int) -> dict:
+def memory(modules, count: int, trim: bool) -> dict:
+    """RSS after every architecture of a ``count``-network sweep. With ``trim``, garbage is
+    collected and glibc's malloc_trim hands freed memory back first, so the figure is what the
+    process still holds; without it, what the operating system sees (glibc keeps freed memory
+    for reuse)."""
+    libc = ctypes.CDLL("libc.so.6") if trim else None
     samples = []
-    began = time.perf_counter()
 
     def progress(_label, done, total):
-        samples.append((done, round(rss_mib(), 1)))
+        if trim:
+            gc.collect()
+            libc.malloc_trim(0)
+        samples.append(round(rss_mib(), 1))
 
+    began = time.perf_counter()
     report = sweep.sweep(modules, count, seed=1, progress=progress)
-    rss = [mib for _, mib in samples]
-    settled = rss[min(4, len(rss) - 1)]
-    return {"count": count, "architectures": len(samples), "seconds": round(
-        time.perf_counter() - began, 2), "ok": report.ok, "rss_mib": samples,
-        "rss_after_5th": settled, "rss_last": rss[-1], "growth_after_5th_mib": round(
-            rss[-1] - settled, 1), "peak_rss_mib": round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    tail = samples[len(samples) // 2:]
+    return {"count": count, "trim": trim, "architectures": len(samples),
+            "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
+            "rss_mib": samples, "first": samples[0], "last": samples[-1],
+            "second_half_min": min(tail), "second_half_max": max(tail),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def main() -> None:
@@ -87,7 +97,7 @@ def main() -> None:
     out = {"by_batch": by_batch(modules)}
     out["sweep"] = sweep.sweep(modules, args.count, seed=0).to_json()
     if args.memory:
-        out["memory"] = memory(modules, args.memory_count)
+        out["memory"] = [memory(modules, args.memory_count, trim) for trim in (False, True)]
     if args.json:
         print(json.dumps(out))
         return
@@ -101,13 +111,12 @@ def main() -> None:
     print(f"\ncrosscheck sweep --count {s['count']}: {s['seconds']:.2f} s, "
           f"{s['per_second']:,.0f} cross-checks/s on numpy, torch, jax; largest difference "
           f"{s['max_abs_diff']:.3g}; seconds by backend {s['seconds_by_backend']}; ok {s['ok']}")
-    if args.memory:
-        m = out["memory"]
+    for m in out.get("memory", []):
         print(f"\nmemory, {m['count']:,} networks ({m['architectures']} architectures, "
-              f"{m['seconds']} s): RSS after the 5th {m['rss_after_5th']} MiB, last "
-              f"{m['rss_last']} MiB (growth {m['growth_after_5th_mib']} MiB), peak "
-              f"{m['peak_rss_mib']} MiB")
-        print("RSS MiB by architecture: " + " ".join(str(mib) for _, mib in m["rss_mib"]))
+              f"{m['seconds']} s), {'after gc + malloc_trim' if m['trim'] else 'as the OS sees it'}"
+              f": RSS first {m['first']} MiB, second half {m['second_half_min']}-"
+              f"{m['second_half_max']} MiB, last {m['last']} MiB, peak {m['peak_rss_mib']} MiB")
+        print("  RSS MiB after each architecture: " + " ".join(f"{v:.0f}" for v in m["rss_mib"]))
 
 
 if __name__ == "__main__":

@@ -15,13 +15,15 @@ Parameters travel as plain nested tuples: ``params[l] = (W_l, b_l or None)`` hol
 trained, ``frozen[l]`` a bias held fixed (or None). A jitted function is built once per
 architecture (each layer's activation, bias kind and shape, the data's shape and the dtype),
 rule, loss and mode; new weight values never recompile. The most recent ``_CACHE_SIZE`` are kept
-(each compiled XLA executable holds memory; a long random sweep must not pile them up).
+(each compiled XLA executable holds memory; a long random sweep must not pile them up: see
+``_compiled``).
 ``train`` runs its whole loop (every step, every sample) inside one jitted call.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +81,37 @@ _SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional,
 
 
 _CACHE_SIZE = 32
-_compiled = functools.lru_cache(maxsize=_CACHE_SIZE)
+_STACKED_CACHE_SIZE = 8
+
+
+def _compiled(size: int):
+    """Cache ``build(key…)``, a jitted function per architecture, for the ``size`` most recent
+    keys. JAX keeps every compiled executable in caches of its own as well (about 5 MB per sweep
+    architecture), which ours cannot release one by one; so after ``size`` new builds in one cache
+    every JAX cache is emptied too, and a long sweep's memory stays bounded. A function still in
+    use compiles once more."""
+
+    def decorate(build):
+        cached = functools.lru_cache(maxsize=size)(build)
+        built = 0
+
+        @functools.wraps(build)
+        def lookup(*key):
+            nonlocal built
+            misses = cached.cache_info().misses
+            function = cached(*key)
+            if cached.cache_info().misses > misses:
+                built += 1
+                if built > size:
+                    jax.clear_caches()
+                    gc.collect()            # traced functions hold reference cycles
+                    built = 1
+            return function
+
+        lookup.cache_clear = cached.cache_clear
+        return lookup
+
+    return decorate
 
 
 # --8<-- [start:ruled_dense]
@@ -135,12 +167,12 @@ def _objective(structure, loss_name, rule):
     return objective
 
 
-@_compiled
+@_compiled(_CACHE_SIZE)
 def _forward_fn(structure, shapes):
     return jax.jit(lambda params, frozen, X: tuple(_outputs(structure, "exact", params, frozen, X)))
 
 
-@_compiled
+@_compiled(_CACHE_SIZE)
 def _loss_fn(structure, shapes, loss_name):
     return jax.jit(_objective(structure, loss_name, "exact"))
 
@@ -155,7 +187,7 @@ def _gradient(structure, loss_name, rule):
     return jax.grad(objective, argnums=(0, 1))
 
 
-@_compiled
+@_compiled(_CACHE_SIZE)
 def _gradients_fn(structure, shapes, loss_name, rule):
     return jax.jit(_gradient(structure, loss_name, rule))
 # --8<-- [end:gradients]
@@ -209,7 +241,7 @@ def _run(structure, loss_name, rule, mode, capacity):
     return run
 
 
-@_compiled
+@_compiled(_CACHE_SIZE)
 def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
     return jax.jit(_run(structure, loss_name, rule, mode, capacity))
 # --8<-- [end:train]
@@ -222,7 +254,7 @@ _QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitt
 
 
 # --8<-- [start:stacked]
-@_compiled
+@_compiled(_STACKED_CACHE_SIZE)
 def _stacked_fn(structure, shapes, loss_name, rule, mode):
     gradient = _gradient(structure, loss_name, rule)
     run = _run(structure, loss_name, rule, mode, 1)
