@@ -3,8 +3,8 @@
 A derivative is given z and also a = f(z), which the forward pass has already computed: the
 sigmoid's slope is the tutorials' o(1 − o) and tanh's is 1 − a², with no second exponential.
 
-Sigmoid and tanh neither overflow nor warn for |z| up to 1e4 (and far beyond): the sigmoid only
-ever exponentiates −|z|. relu'(0) = 0, as in PyTorch and JAX.
+Sigmoid and tanh neither overflow nor warn for |z| up to 1e4 (and far beyond): the sigmoid never
+exponentiates a positive number. relu'(0) = 0, as in PyTorch and JAX.
 """
 
 import numpy as np
@@ -28,9 +28,9 @@ def relu_prime(z, a):
 
 # --8<-- [start:sigmoid]
 def sigmoid(z):
-    e = np.exp(-np.abs(z))
-    # 1 / (1 + e^{−z}) for z ≥ 0, and e^{z} / (1 + e^{z}) for z < 0.
-    return np.where(z >= 0, 1, e) / (1 + e)
+    # 1 / (1 + e^{−z}) for z ≥ 0 and e^{z} / (1 + e^{z}) for z < 0, in one expression whose
+    # exponents are never positive.
+    return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
 
 
 def sigmoid_prime(z, a):

@@ -77,7 +77,7 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
         # Delta: the error through the activation's slope; then the gradients with calculus sign.
         delta = error * activations.FUNCTIONS[layer.activation][1](zs[index], activs[index])
         errors[index] = error
-        grad_w[index] = -(delta.mT @ inputs[index])
+        grad_w[index] = -delta.mT @ inputs[index]
         if layer.bias is not None and layer.train_bias:
             grad_b[index] = -delta.sum(axis=-2)
         # Send the error back with the weights as they were before the step (after it, for
@@ -117,8 +117,9 @@ def _loss(net: Network, X, T, loss_name):
 
 
 def _prepare(net, X, T, dtype):
-    """The network, the batch and the targets as arrays of ``dtype`` that fit together."""
-    net, X = as_network(net, dtype), _batch(X, dtype)
+    """The network, the batch and the targets as arrays of ``dtype`` that fit together (not
+    copied: nothing here writes into an array it was given)."""
+    net, X = as_network(net, dtype, copy=False), _batch(X, dtype)
     T = None if T is None else _batch(T, dtype)
     check_shapes(net, X, T)
     return net, X, T
@@ -178,7 +179,7 @@ def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str
     check_name("loss", loss_name, LOSSES)
     check_name("rule", rule, RULES)
     check_name("mode", mode, MODES)
-    stack = as_network(stack, dtype)
+    stack = as_network(stack, dtype, copy=False)
     X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
     check_stack(stack, X, T)
     lr = np.asarray(check_lr(lr), dtype=dtype)

@@ -78,15 +78,17 @@ def check_name(kind: str, name: str, allowed: tuple[str, ...]) -> str:
     return name
 
 
-def as_network(net, dtype: str = "float64") -> Network:
-    """Copy ``net`` (any sequence of Layer-like tuples) into NumPy arrays of ``dtype``."""
+def as_network(net, dtype: str = "float64", copy: bool = True) -> Network:
+    """``net`` (any sequence of Layer-like tuples) as NumPy arrays of ``dtype``: copies, or with
+    ``copy=False`` the caller's own arrays where they already have that dtype (for code that
+    never writes into them)."""
     check_name("dtype", dtype, DTYPES)
     layers = []
     for layer in net:
         layer = Layer(*layer)
         check_name("activation", layer.activation, ACTIVATIONS)
-        weights = np.array(layer.weights, dtype=dtype, copy=True)
-        bias = None if layer.bias is None else np.array(layer.bias, dtype=dtype, copy=True)
+        weights = np.array(layer.weights, dtype=dtype, copy=copy or None)
+        bias = None if layer.bias is None else np.array(layer.bias, dtype=dtype, copy=copy or None)
         layers.append(Layer(weights, bias, layer.activation, bool(layer.train_bias)))
     return tuple(layers)
 
