@@ -35,16 +35,17 @@ from reference.types import ACTIVATIONS, LOSSES, MODES, RULES, Layer
 BIAS_KINDS = ("present", "absent", "frozen")
 MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES = 4, 16, 8
 PER_ARCHITECTURE = 4000
-# Under `proportional` a neuron's error is divided by the sum of its incoming weights, so a row
-# that nearly cancels multiplies every rounding error by Σ|w| / |Σw|. Rows above the first layer
-# are redrawn until |Σw| ≥ PROPORTIONAL_MARGIN · Σ|w| (an amplification of at most 4).
-PROPORTIONAL_MARGIN = 0.25
 # Learning rates are log-uniform in [1e-3, 1e-1] times 4 / (the widest layer): a layer's
 # curvature grows with its width, and larger steps on wide identity or relu layers make 8 online
 # updates blow up (to inf in float64) before the pass ends, which tests divergence, not
 # backpropagation. Under proportional, online updates within one pass can also bring a row sum
 # near zero (the rule divides by it), so there the range is [1e-3, 1e-2].
 LOG_LEARNING_RATE = {False: (-3.0, -1.0), True: (-3.0, -2.0)}
+
+
+def learning_rate(exponent: float, widths) -> float:
+    """10^exponent scaled by 4 / (the widest layer)."""
+    return float(10**exponent * 4 / max(widths))
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,18 @@ def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
         loss=str(rng.choice(LOSSES)),
         rule=rule,
         mode=mode,
-        learning_rate=float(10 ** rng.uniform(low, high) * 4 / max(widths)),
+        learning_rate=learning_rate(rng.uniform(low, high), widths),
     )
 
 
 def draw_group(rng: np.random.Generator, arch: Architecture, count: int):
     """(stack, X, T): ``count`` networks of ``arch`` in float64, with their data. Weights are
-    N(0, 1/fan-in), biases N(0, 0.25), inputs N(0, 1), targets U(0, 1)."""
+    N(0, 1/fan-in), biases N(0, 0.25), inputs N(0, 1), targets U(0, 1).
+
+    Under ``proportional`` a neuron's error is divided by the sum of its incoming weights, and a
+    sum near zero multiplies every rounding error by Σ|w| / |Σw|; so the weights above the first
+    layer are positive there (|N(0, 1/fan-in)|), and the rule is a weighted split of the error,
+    as the tutorials draw it."""
     stack = []
     for index, (fan_in, fan_out) in enumerate(itertools.pairwise(arch.widths)):
         weights = rng.normal(0.0, 1.0 / math.sqrt(fan_in), size=(count, fan_out, fan_in))

@@ -41,7 +41,7 @@ def architectures(draw, rules=RULES):
         loss=draw(st.sampled_from(LOSSES)),
         rule=rule,
         mode=mode,
-        learning_rate=10 ** draw(st.floats(low, high)) * 4 / max(widths),
+        learning_rate=sweep.learning_rate(draw(st.floats(low, high)), widths),
     )
 
 
