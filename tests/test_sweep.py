@@ -115,7 +115,7 @@ def test_sweep_json_and_its_worst_network_rerun_by_check(tmp_path, capsys):
 def test_a_float32_sweep_agrees_within_the_float32_tolerance(tmp_path, capsys):
     code, out = _sweep(capsys, "--count", "400", "--per-architecture", "200", "--dtype",
                        "float32", "--worst", str(tmp_path / "w.toml"))
-    assert code == 0 and out["tolerance"] == harness.TOLERANCE[("float32", "first step")]
+    assert code == 0 and out["tolerance"] == sweep.TOLERANCE_BY_DTYPE["float32"] == 1e-4
     assert out["max_rel_diff"] <= out["tolerance"]
 
 
