@@ -298,9 +298,12 @@ def _sweep(args) -> int:
     if "numpy" not in modules:
         raise UsageError("crosscheck sweep: --backends: the sweep compares every backend with "
                          "the NumPy reference, so the list must include numpy")
-    report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
-                         args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
-                         _progress(args, f"{args.count} networks"))
+    try:
+        report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
+                             args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
+                             _progress(args, f"{args.count} networks"))
+    except RuleUndefined as exc:        # not drawn on purpose: the draw keeps row sums positive
+        raise UsageError(f"crosscheck sweep --seed {args.seed}: {exc}") from None
     print(json.dumps(report.to_json(), indent=1) if args.json else sweep.render(report))
     return 0 if report.ok else 1
 
