@@ -133,6 +133,7 @@ def _batch(X, dtype):
     return torch.from_numpy(np.array(np.atleast_2d(np.asarray(X, dtype=dtype))))
 
 
+# --8<-- [start:gradients]
 def _gradients(layers, X, T, loss_name: str, rule: str, lr):
     """(E, Gradients) at the layers' parameters. For a stack of networks E is one loss per
     network; autograd differentiates their sum, and the networks' gradients do not mix."""
@@ -148,8 +149,10 @@ def _gradients(layers, X, T, loss_name: str, rule: str, lr):
     # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
     errors = tuple((-g).numpy() for g in found[len(params):])
     return objective.detach(), Gradients(grad_w, grad_b, errors)
+# --8<-- [end:gradients]
 
 
+# --8<-- [start:train]
 def _descend(optimizer, layers, X, T, objective, rule: str, lr, mode: str) -> None:
     """One step of ``optimizer`` (SGD): batch makes one update from the whole data set, online
     one update per sample, in order."""
@@ -160,6 +163,7 @@ def _descend(optimizer, layers, X, T, objective, rule: str, lr, mode: str) -> No
         optimizer.zero_grad()
         objective(_outputs(layers, x, rule, lr)[-1], t).sum().backward()
         optimizer.step()
+# --8<-- [end:train]
 
 
 def forward(net, X, dtype: str = "float64"):
@@ -179,7 +183,6 @@ def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
         return float(losses.FUNCTIONS[loss_name](_outputs(_layers(net), X, "exact")[-1], T))
 
 
-# --8<-- [start:gradients]
 def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
               lr=None) -> Gradients:
     """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
@@ -189,7 +192,6 @@ def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "floa
     net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
     check_shapes(net, X, T)
     return _gradients(_layers(net), X, T, loss_name, rule, lr)[1]
-# --8<-- [end:gradients]
 
 
 def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
@@ -198,7 +200,6 @@ def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch"
     return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
 
 
-# --8<-- [start:train]
 def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
           steps: int = 1, dtype: str = "float64"):
     """(final Network, loss after every step); see the contract in reference/__init__.py."""
@@ -218,7 +219,6 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
         with torch.no_grad():
             losses_after[k] = objective(_outputs(layers, X, "exact")[-1], T)
     return _network(layers, net), losses_after.numpy()
-# --8<-- [end:train]
 
 
 def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
