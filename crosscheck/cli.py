@@ -67,6 +67,16 @@ def _positive_float(text):
     return value
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
+    return value
+
+
 def _rule_list(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in RULES]
@@ -163,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "difference is written as an example file that crosscheck check reruns.")
     sweep.add_argument("--count", type=_positive_int, default=20000,
                        help="how many random networks (default 20000)")
-    sweep.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sweep.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number >= 0 "
+                       "(default 0)")
     sweep.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
                        help=f"comma-separated rules to draw from (default: {','.join(RULES)})")
     sweep.add_argument("--per-architecture", metavar="N", type=_positive_int, default=None,
@@ -303,7 +314,8 @@ def _sweep(args) -> int:
                              args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
                              _progress(args, f"{args.count} networks"))
     except RuleUndefined as exc:        # not drawn on purpose: the draw keeps row sums positive
-        raise UsageError(f"crosscheck sweep --seed {args.seed}: {exc}") from None
+        print(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(report.to_json(), indent=1) if args.json else sweep.render(report))
     return 0 if report.ok else 1
 

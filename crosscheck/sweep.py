@@ -163,12 +163,15 @@ def compare_group(backend: str, result, reference, arch_index: int = 0) -> Group
     per_network = np.zeros(count)
     max_abs, worst = 0.0, Worst()
     for (where, a), (_, b) in zip(leaves(result), leaves(reference), strict=True):
-        if (a is None) != (b is None):        # a bias one backend reports and the other not
-            per_network[:] = np.inf
-            worst = Worst(backend, arch_index, 0, f"{where} (reported by only one of them)",
-                          rel_diff=np.inf, abs_diff=np.inf)
+        if a is None and b is None:
             continue
-        if a is None:
+        problem = ("reported by only one of them" if (a is None) != (b is None) else
+                   f"shape {np.shape(a)[1:]} against {np.shape(b)[1:]}"
+                   if np.shape(a) != np.shape(b) else None)
+        if problem:                           # nothing to compare number by number
+            per_network[:] = np.inf
+            worst = Worst(backend, arch_index, 0, f"{where} ({problem})", rel_diff=np.inf,
+                          abs_diff=np.inf)
             continue
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         diff = np.abs(a - b).reshape(count, -1)
@@ -184,6 +187,10 @@ def compare_group(backend: str, result, reference, arch_index: int = 0) -> Group
                           float(a[network][index]), float(b[network][index]),
                           float(diff.flat[k]), float(scaled.flat[k]))
     return GroupCheck(per_network, max_abs, worst)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 @dataclass
@@ -213,11 +220,12 @@ class SweepReport:
         return self.count / self.seconds if self.seconds > 0 else math.inf
 
     def to_json(self) -> dict:
+        """Plain JSON: NaN and infinities (a backend that reported nothing comparable) as null."""
         worst = self.worst
         return {
             "count": self.count, "seconds": round(self.seconds, 4),
-            "per_second": round(self.per_second, 1), "max_abs_diff": self.max_abs_diff,
-            "max_rel_diff": worst.rel_diff, "tolerance": self.tolerance, "ok": self.ok,
+            "per_second": round(self.per_second, 1), "max_abs_diff": _finite(self.max_abs_diff),
+            "max_rel_diff": _finite(worst.rel_diff), "tolerance": self.tolerance, "ok": self.ok,
             "disagreements": self.disagreements, "seed": self.seed, "dtype": self.dtype,
             "backends": self.backends, "rules": self.rules,
             "architectures": len(self.architectures), "per_architecture": self.per_architecture,
@@ -225,9 +233,10 @@ class SweepReport:
             "setup_seconds": round(self.setup_seconds, 4),
             "worst": {"backend": worst.backend, "architecture": worst.architecture,
                       "network": worst.network, "where": worst.where, "index": list(worst.index),
-                      "value": worst.value, "reference": worst.reference,
-                      "abs_diff": worst.abs_diff, "rel_diff": worst.rel_diff,
-                      "file": self.worst_file},
+                      "value": _finite(worst.value), "reference": _finite(worst.reference),
+                      "abs_diff": _finite(worst.abs_diff), "rel_diff": _finite(worst.rel_diff),
+                      "file": self.worst_file,
+                      "check": check_command(self) if self.worst_file else None},
         }
 
 
@@ -269,9 +278,8 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     report = SweepReport(count, seed, dtype, list(modules), list(rules), per_architecture,
                          TOLERANCE_BY_DTYPE[dtype])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
-    rng = np.random.default_rng(seed)
     with _one_torch_thread():
-        worst_group = _run(modules, report, rng, progress)
+        worst_group = _run(modules, report, progress)
     if worst_file and worst_group:
         arch, group = worst_group
         atomic.write_text(worst_file, to_toml(arch, group, report.worst.network, report))
@@ -279,16 +287,32 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     return report
 
 
-def _run(modules: dict, report: SweepReport, rng, progress):
+def groups(seed: int, count: int, per_architecture: int = PER_ARCHITECTURE, rules=RULES
+           ) -> Iterator[tuple[Architecture, tuple]]:
+    """The sweep's draws in order: (architecture, (stack, X, T)) for every group, read-only."""
+    rng = np.random.default_rng(seed)
+    for size in plan(count, per_architecture):
+        arch = draw_architecture(rng, rules)
+        group = draw_group(rng, arch, size)
+        for array in _arrays(group):
+            array.setflags(write=False)      # no backend may write into what it compares
+        yield arch, group
+
+
+def _arrays(group):
+    stack, X, T = group
+    return [X, T] + [a for layer in stack for a in (layer.weights, layer.bias) if a is not None]
+
+
+def _run(modules: dict, report: SweepReport, progress):
     """Draw, compute and compare every group; return the group with the worst network."""
     worst_group = None
-    sizes = plan(report.count, report.per_architecture)
+    total = len(plan(report.count, report.per_architecture))
     report.setup_seconds = _warm_up(modules, report.dtype)
     start = time.perf_counter()
-    for arch_index, size in enumerate(sizes):
-        arch = draw_architecture(rng, report.rules)
+    for arch_index, (arch, group) in enumerate(groups(report.seed, report.count,
+                                                      report.per_architecture, report.rules)):
         report.architectures.append(arch)
-        group = draw_group(rng, arch, size)
         results = {}
         for name, module in modules.items():
             began = time.perf_counter()
@@ -304,7 +328,7 @@ def _run(modules: dict, report: SweepReport, rng, progress):
             if checked.worst.rel_diff > report.worst.rel_diff or report.worst.network < 0:
                 report.worst, worst_group = checked.worst, (arch, group)
         if progress:
-            progress("sweep", arch_index + 1, len(sizes))
+            progress("sweep", arch_index + 1, total)
     report.seconds = time.perf_counter() - start
     return worst_group
 
@@ -352,6 +376,13 @@ def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
     return "\n".join(lines)
 
 
+def check_command(report: SweepReport) -> str:
+    """The command that runs the worst network again, on the sweep's backends and dtype."""
+    dtype = "" if report.dtype == "float64" else f" --dtype {report.dtype}"
+    return (f"crosscheck check {report.worst_file} --backends {','.join(report.backends)}"
+            f"{dtype}")
+
+
 def _index(worst: Worst) -> str:
     return f" index {list(worst.index)}" if worst.index else ""
 
@@ -379,12 +410,11 @@ def render(report: SweepReport) -> str:
         lines.append(f"                    network {worst.network} of architecture "
                      f"{worst.architecture}: {arch.describe()}")
     if report.worst_file:
-        lines.append(f"  written to        {report.worst_file} "
-                     f"(crosscheck check {report.worst_file})")
+        lines.append(f"  written to        {report.worst_file} ({check_command(report)})")
     lines.append("ok: every network agrees on every backend" if report.ok else
                  f"DISAGREEMENT: {report.disagreements} network(s) past the tolerance")
     return "\n".join(lines)
 
 
-__all__ = ["Architecture", "compare_group", "draw_architecture", "draw_group",
-           "plan", "render", "sweep", "to_toml"]
+__all__ = ["Architecture", "check_command", "compare_group", "draw_architecture", "draw_group",
+           "groups", "plan", "render", "sweep", "to_toml"]

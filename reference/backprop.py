@@ -90,11 +90,13 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
 
 # --8<-- [start:descend]
 def _descend(net: Network, grads: Gradients, lr) -> Network:
-    """W ← W − η·g for every weight matrix and every trainable bias."""
+    """W ← W − η·g for every weight matrix and every trainable bias (new arrays throughout: a
+    frozen bias is copied, so that no result shares memory with the caller's network)."""
     return tuple(
         Layer(
             layer.weights - lr * gw,
-            layer.bias if gb is None else layer.bias - lr * gb,
+            (None if layer.bias is None else layer.bias.copy()) if gb is None
+            else layer.bias - lr * gb,
             layer.activation,
             layer.train_bias,
         )

@@ -15,8 +15,8 @@ import json
 import numpy as np
 import pytest
 
-from crosscheck import cli, harness, sweep
-from reference.types import MODES, RULES
+from crosscheck import cli, examples, harness, sweep
+from reference.types import ACTIVATIONS, LOSSES, MODES, RULES
 from tests.helpers import assert_close, load_backend
 
 # Stacked and one-network runs are the same arithmetic on differently blocked matrix products
@@ -33,7 +33,11 @@ def cases():
         arch = sweep.draw_architecture(rng)
         if len(arch.widths) > 2:
             found.setdefault((arch.rule, arch.mode), arch)
-    return list(found.values())
+    archs = list(found.values())
+    for what, names in [("activations", ACTIVATIONS), ("biases", sweep.BIAS_KINDS)]:
+        assert {n for a in archs for n in getattr(a, what)} == set(names), what
+    assert {a.loss for a in archs} == set(LOSSES)
+    return archs
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
@@ -60,6 +64,10 @@ def test_stacked_step_gives_each_network_what_it_gets_alone(backend, arch):
                          param="weights", quantity=f"network {k} params_after", **check)
             if alone.biases[layer] is None:
                 assert stacked.gradients.biases[layer] is None, f"{backend}: layer {layer} bias"
+                if net[layer].bias is not None:     # frozen: carried over unchanged
+                    assert_close(stacked.network[layer].bias[k], after[layer].bias, layer=layer,
+                                 param="frozen bias", quantity=f"network {k} params_after",
+                                 **check)
             else:
                 assert_close(stacked.gradients.biases[layer][k], alone.biases[layer],
                              layer=layer, param="bias", quantity=f"network {k} gradients",
@@ -92,6 +100,25 @@ def test_compare_group_names_the_network_the_place_and_both_values():
     assert worst.value - worst.reference == pytest.approx(1e-9, rel=1e-3)
 
 
+def test_compare_group_counts_nan_and_a_missing_bias_as_disagreements():
+    import reference
+
+    arch = next(a for a in cases() if "present" in a.biases)
+    group = sweep.draw_group(np.random.default_rng(1), arch, 3)
+    run = (arch.loss, arch.learning_rate, arch.rule, arch.mode)
+    ref, wrong = reference.stacked_step(*group, *run), reference.stacked_step(*group, *run)
+    wrong.gradients.errors[0][2, 0, 0] = np.nan
+    checked = sweep.compare_group("planted", wrong, ref)
+    assert checked.per_network[2] == np.inf and checked.worst.where == "errors[layer 0]"
+    layer = arch.biases.index("present")
+    biases = list(wrong.gradients.biases)
+    biases[layer] = None
+    wrong = wrong._replace(gradients=wrong.gradients._replace(biases=tuple(biases)))
+    checked = sweep.compare_group("planted", wrong, ref)
+    assert (checked.per_network == np.inf).all()
+    assert checked.worst.where == f"gradients[layer {layer}].bias (reported by only one of them)"
+
+
 def _sweep(capsys, *argv):
     code = cli.main(["sweep", *argv, "--json"])
     return code, json.loads(capsys.readouterr().out)
@@ -106,6 +133,18 @@ def test_sweep_json_and_its_worst_network_rerun_by_check(tmp_path, capsys):
     assert out["backends"] == ["numpy", "torch", "jax"]
     assert 0 < out["max_abs_diff"] <= 1e-10 and out["per_second"] > 0
     assert out["worst"]["file"] == str(worst)
+    # The file holds the worst network exactly: the same draws again, independently of the run.
+    arch, group = list(sweep.groups(3, 600, 150))[out["worst"]["architecture"]]
+    net, X, T = sweep.network(group, out["worst"]["network"])
+    example = examples.load(worst)
+    assert (example.loss, example.learning_rate, example.rule, example.mode, example.steps) == (
+        arch.loss, arch.learning_rate, arch.rule, arch.mode, 1)
+    assert np.array_equal(example.inputs, X) and np.array_equal(example.targets, T)
+    for mine, theirs in zip(example.layers, net, strict=True):
+        assert (mine.activation, mine.train_bias) == (theirs.activation, theirs.train_bias)
+        assert np.array_equal(mine.weights, theirs.weights)
+        assert (mine.bias is None and theirs.bias is None) or np.array_equal(mine.bias,
+                                                                              theirs.bias)
     # The worst network through the ordinary one-network code path of every backend.
     assert cli.main(["check", str(worst), "--json"]) == 0
     rerun = json.loads(capsys.readouterr().out)
@@ -170,6 +209,7 @@ def test_the_sweep_finds_a_bug_planted_in_jax(monkeypatch, tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--backends", "torch,jax"], "must include numpy"),
     (["--count", "0"], "--count"),
+    (["--seed", "-1"], "--seed"),
     (["--rules", "exact,nope"], "--rules"),
     (["--worst", "/nonexistent/folder/w.toml"], "--worst"),
 ])

@@ -234,7 +234,8 @@ def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str
     check_stack(stack, X, T)
     lr = check_lr(lr)
     loss_before, grads = _gradients(_layers(stack), X, T, loss_name, rule, lr)
-    # The step, with its own copy of the parameters and the same SGD that `train` uses.
+    # The step, with the same SGD that `train` uses; it updates `stack`'s arrays (as_network's
+    # copies) in place, after the gradients above were taken from them.
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(stack)
     _descend(torch.optim.SGD(_parameters(layers), lr=lr), layers, X, T, objective, rule, lr, mode)
