@@ -4,13 +4,15 @@ long sweep.
 * By backend and batch size: a fixed set of architectures, each backend's ``stacked_step`` on
   groups of 1 to 4,000 networks; networks per second of warm calls (JAX compiled beforehand),
   and JAX's compile seconds per architecture on their own.
+* JAX's compile and run seconds per architecture with XLA's default options and with the
+  sweep's quicker-compiling ones.
 * The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
 * ``--memory``: resident set size after every architecture of a ``--memory-count`` sweep
   (default 100,000 networks), as the operating system sees it and after handing freed memory
   back (gc and glibc's malloc_trim), to show that it stays flat.
 
-Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``sweep`` and, with
-``--memory``, ``memory``.
+Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options``,
+``sweep`` and, with ``--memory``, ``memory``.
 
     .venv/bin/python benchmarks/sweep.py [--count 20000] [--memory] [--json]
 """
@@ -62,6 +64,37 @@ def by_batch(modules) -> list[dict]:
     return rows
 
 
+def compile_options(count: int = 4000) -> list[dict]:
+    """Per architecture: JAX's compile and run seconds for the stacked function with XLA's
+    default options and with the sweep's (``jax_impl.backprop._QUICK_COMPILE``)."""
+    import jax
+
+    from jax_impl import backprop
+    from reference.types import as_network
+
+    rng, rows = np.random.default_rng(1), []
+    for _ in range(ARCHITECTURES):
+        arch = sweep.draw_architecture(rng)
+        stack, X, T = sweep.draw_group(rng, arch, count)
+        stack = as_network(stack)
+        params, frozen = backprop._split(stack)
+        probes = tuple(np.zeros(X.shape[:2] + layer.weights.shape[1:2]) for layer in stack)
+        args = (params, probes, frozen, X, T, np.asarray(arch.learning_rate))
+        row = {"architecture": arch.describe()}
+        for name, options in (("default", None), ("quick", backprop._QUICK_COMPILE)):
+            function = backprop._stacked(backprop._structure(stack), arch.loss, arch.rule,
+                                         arch.mode)
+            began = time.perf_counter()
+            compiled = jax.jit(function, compiler_options=options).lower(*args).compile()
+            row[f"{name}_compile_s"] = round(time.perf_counter() - began, 3)
+            jax.block_until_ready(compiled(*args))
+            began = time.perf_counter()
+            jax.block_until_ready(compiled(*args))
+            row[f"{name}_run_s"] = round(time.perf_counter() - began, 4)
+        rows.append(row)
+    return rows
+
+
 def memory(modules, count: int, trim: bool) -> dict:
     """RSS after every architecture of a ``count``-network sweep. With ``trim``, garbage is
     collected and glibc's malloc_trim hands freed memory back first, so the figure is what the
@@ -94,7 +127,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     modules = {name: backends.load(name) for name in ("numpy", "torch", "jax")}
-    out = {"by_batch": by_batch(modules)}
+    out = {"by_batch": by_batch(modules), "compile_options": compile_options()}
     out["sweep"] = sweep.sweep(modules, args.count, seed=0).to_json()
     if args.memory:
         out["memory"] = [memory(modules, args.memory_count, trim) for trim in (False, True)]
@@ -107,6 +140,11 @@ def main() -> None:
         rows = {r["backend"]: r for r in out["by_batch"] if r["batch"] == size}
         print(f"{size:>6} " + " ".join(f"{rows[n]['per_second']:>10,.0f}" for n in modules)
               + f"   {rows['jax']['compile_s_per_architecture']:.3f}")
+    print(f"\nJAX, one stacked function per architecture ({ARCHITECTURES}, 4,000 networks): "
+          "compile s and run s with XLA's default options and with the sweep's")
+    for row in out["compile_options"]:
+        print(f"  default {row['default_compile_s']:6.3f} {row['default_run_s']:7.4f}   quick "
+              f"{row['quick_compile_s']:6.3f} {row['quick_run_s']:7.4f}   {row['architecture']}")
     s = out["sweep"]
     print(f"\ncrosscheck sweep --count {s['count']}: {s['seconds']:.2f} s, "
           f"{s['per_second']:,.0f} cross-checks/s on numpy, torch, jax; largest difference "

@@ -254,8 +254,8 @@ _QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitt
 
 
 # --8<-- [start:stacked]
-@_compiled(_STACKED_CACHE_SIZE)
-def _stacked_fn(structure, shapes, loss_name, rule, mode):
+def _stacked(structure, loss_name, rule, mode):
+    """Loss, gradients, one step and the loss after it, for a stack of networks."""
     gradient = _gradient(structure, loss_name, rule)
     run = _run(structure, loss_name, rule, mode, 1)
     loss = _objective(structure, loss_name, "exact")
@@ -267,8 +267,12 @@ def _stacked_fn(structure, shapes, loss_name, rule, mode):
         return loss(params, frozen, X, T), grads, after, losses_after[0], broken
 
     # Every network of the stack along the first axis; one learning rate for all of them.
-    return jax.jit(jax.vmap(one_network, in_axes=(0, 0, 0, 0, 0, None)),
-                   compiler_options=_QUICK_COMPILE)
+    return jax.vmap(one_network, in_axes=(0, 0, 0, 0, 0, None))
+
+
+@_compiled(_STACKED_CACHE_SIZE)
+def _stacked_fn(structure, shapes, loss_name, rule, mode):
+    return jax.jit(_stacked(structure, loss_name, rule, mode), compiler_options=_QUICK_COMPILE)
 # --8<-- [end:stacked]
 
 
