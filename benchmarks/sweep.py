@@ -40,13 +40,29 @@ def rss_mib() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _variants(modules):
+    """(label, module, PyTorch threads): PyTorch on one thread (as the sweep runs it) and two."""
+    for name, module in modules.items():
+        if name == "torch":
+            yield "torch 1 thread", module, 1
+            yield "torch 2 threads", module, 2
+        else:
+            yield name, module, 1
+
+
 def by_batch(modules) -> list[dict]:
+    """Networks per second of each backend's stacked_step, by the size of the group."""
+    import torch
+
+    threads = torch.get_num_threads()
     rng = np.random.default_rng(1)
     archs = [sweep.draw_architecture(rng) for _ in range(ARCHITECTURES)]
     rows = []
     for size in BATCHES:
         groups = [sweep.draw_group(rng, arch, size) for arch in archs]
-        for name, module in modules.items():
+        for name, module, threads in _variants(modules):
+            torch.set_num_threads(threads)
+
             def run_all(module=module, groups=groups):
                 for arch, group in zip(archs, groups):
                     module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule,
@@ -61,6 +77,7 @@ def by_batch(modules) -> list[dict]:
                          "first_s": round(first, 4), "warm_s": round(warm, 4),
                          "per_second": round(size * len(archs) / warm, 1),
                          "compile_s_per_architecture": round((first - warm) / len(archs), 4)})
+    torch.set_num_threads(threads)
     return rows
 
 
@@ -135,11 +152,12 @@ def main() -> None:
         print(json.dumps(out))
         return
     print(f"stacked_step, {ARCHITECTURES} architectures, float64: networks per second (warm)")
-    print(f"{'batch':>6} " + " ".join(f"{name:>10}" for name in modules) + "   jax compile s/arch")
+    names = [name for name, _, _ in _variants(modules)]
+    print(f"{'batch':>6} " + " ".join(f"{name:>16}" for name in names) + "  jax compile s/arch")
     for size in BATCHES:
         rows = {r["backend"]: r for r in out["by_batch"] if r["batch"] == size}
-        print(f"{size:>6} " + " ".join(f"{rows[n]['per_second']:>10,.0f}" for n in modules)
-              + f"   {rows['jax']['compile_s_per_architecture']:.3f}")
+        print(f"{size:>6} " + " ".join(f"{rows[n]['per_second']:>16,.0f}" for n in names)
+              + f"  {rows['jax']['compile_s_per_architecture']:.3f}")
     print(f"\nJAX, one stacked function per architecture ({ARCHITECTURES}, 4,000 networks): "
           "compile s and run s with XLA's default options and with the sweep's")
     for row in out["compile_options"]:
