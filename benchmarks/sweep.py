@@ -7,12 +7,12 @@ long sweep.
 * JAX's compile and run seconds per architecture with XLA's default options and with the
   sweep's quicker-compiling ones.
 * The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
-* ``--memory``: resident set size after every architecture of a ``--memory-count`` sweep
-  (default 100,000 networks), as the operating system sees it and after handing freed memory
-  back (gc and glibc's malloc_trim), to show that it stays flat.
+* ``--memory`` (instead of the above): resident set size after every architecture of a
+  ``--memory-count`` sweep (default 100,000 networks), as the operating system sees it and after
+  handing freed memory back (gc and glibc's malloc_trim), to show that it stays flat.
 
-Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options``,
-``sweep`` and, with ``--memory``, ``memory``.
+Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options`` and
+``sweep``, or with ``--memory`` the key ``memory``.
 
     .venv/bin/python benchmarks/sweep.py [--count 20000] [--memory] [--json]
 """
@@ -144,13 +144,25 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     modules = {name: backends.load(name) for name in ("numpy", "torch", "jax")}
-    out = {"by_batch": by_batch(modules), "compile_options": compile_options()}
-    out["sweep"] = sweep.sweep(modules, args.count, seed=0).to_json()
     if args.memory:
-        out["memory"] = [memory(modules, args.memory_count, trim) for trim in (False, True)]
+        out = {"memory": [memory(modules, args.memory_count, trim) for trim in (False, True)]}
+    else:
+        out = {"by_batch": by_batch(modules), "compile_options": compile_options(),
+               "sweep": sweep.sweep(modules, args.count, seed=0).to_json()}
     if args.json:
         print(json.dumps(out))
         return
+    if not args.memory:
+        print_rates(out, modules)
+    for m in out.get("memory", []):
+        print(f"\nmemory, {m['count']:,} networks ({m['architectures']} architectures, "
+              f"{m['seconds']} s), {'after gc + malloc_trim' if m['trim'] else 'as the OS sees it'}"
+              f": RSS first {m['first']} MiB, second half {m['second_half_min']}-"
+              f"{m['second_half_max']} MiB, last {m['last']} MiB, peak {m['peak_rss_mib']} MiB")
+        print("  RSS MiB after each architecture: " + " ".join(f"{v:.0f}" for v in m["rss_mib"]))
+
+
+def print_rates(out, modules) -> None:
     print(f"stacked_step, {ARCHITECTURES} architectures, float64: networks per second (warm)")
     names = [name for name, _, _ in _variants(modules)]
     print(f"{'batch':>6} " + " ".join(f"{name:>16}" for name in names) + "  jax compile s/arch")
@@ -167,12 +179,6 @@ def main() -> None:
     print(f"\ncrosscheck sweep --count {s['count']}: {s['seconds']:.2f} s, "
           f"{s['per_second']:,.0f} cross-checks/s on numpy, torch, jax; largest difference "
           f"{s['max_abs_diff']:.3g}; seconds by backend {s['seconds_by_backend']}; ok {s['ok']}")
-    for m in out.get("memory", []):
-        print(f"\nmemory, {m['count']:,} networks ({m['architectures']} architectures, "
-              f"{m['seconds']} s), {'after gc + malloc_trim' if m['trim'] else 'as the OS sees it'}"
-              f": RSS first {m['first']} MiB, second half {m['second_half_min']}-"
-              f"{m['second_half_max']} MiB, last {m['last']} MiB, peak {m['peak_rss_mib']} MiB")
-        print("  RSS MiB after each architecture: " + " ".join(f"{v:.0f}" for v in m["rss_mib"]))
 
 
 if __name__ == "__main__":
