@@ -254,9 +254,9 @@ def _warm_up(modules: dict, dtype: str) -> float:
 @contextmanager
 def _one_torch_thread():
     """PyTorch with one intra-op thread while the sweep runs, as it was afterwards. The sweep's
-    tensors are thousands of matrices of at most 16×16, where handing work to a second thread
-    costs more than it saves: 1.2e5 networks/s on one thread against 1.4e4 on two, for groups
-    of 4,000 with the other core busy (benchmarks/README.md)."""
+    tensors are thousands of matrices of at most 16×16: on an idle machine two threads are at
+    most 1.7 times faster, but with the other core busy one thread did 125,000 networks a second
+    against 14,000 on two (benchmarks/README.md)."""
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch else None
     if torch:

@@ -248,8 +248,9 @@ def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
 
 
 # A sweep compiles one function per architecture and runs it once, so compiling dominates: these
-# XLA options (no backend optimisation, no fusion emitters) compile 3-7 times faster and run about
-# 1.5 times slower. They change how the same operations are scheduled, not which are computed.
+# XLA options (no backend optimisation, no fusion emitters) compile about 3 times faster and run
+# 1.0-2.7 times slower (benchmarks/README.md). They change how the same operations are compiled,
+# not which are computed.
 _QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 
 
