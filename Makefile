@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test docs lint golden clean
+.PHONY: setup demo test docs lint golden mutation clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,12 @@ docs: setup $(KATEX)
 # Rewrite tests/golden/ from the NumPy reference (after a deliberate change; review the diff).
 golden: setup
 	$(BIN)/python -m crosscheck.golden
+
+# Mutation testing (docs/testing.md): plants one small bug at a time in reference/ and in the
+# rule-specific code of torch_impl/ and jax_impl/, runs the suite on each, prints the score.
+# Not part of `make test`: about an hour, on one core at the lowest priority.
+mutation: setup
+	nice -n 19 $(BIN)/python -m tests.mutation
 
 lint: setup
 	$(BIN)/ruff check .
