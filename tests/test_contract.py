@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import reference
-from tests.helpers import load_backend
+from tests.helpers import assert_close, load_backend
 
 NAMES = ["numpy", "torch", "jax"]
 FUNCTIONS = ["forward", "loss", "gradients", "step", "train"]
@@ -47,12 +47,18 @@ def test_proportional_on_a_zero_weight_sum_is_the_same_error_everywhere(name):
     (lambda b: b.loss(NET, X, [0.0, 1.0, 1.0, 0.0], "sse"), r"T has shape \(1, 4\), expected "
                                                             r"\(2, 2\)"),
     (lambda b: b.forward(NET, [[1.0, 2.0, 3.0]]), "layer 0: weights of shape"),
+    # A bias of one entry would broadcast over both neurons without a word.
+    (lambda b: b.forward((NET[0], NET[1]._replace(bias=[0.1])), X),
+     r"layer 1: bias of shape \(1,\), expected \(2,\)"),
     (lambda b: b.step(NET, X, T, "sse", 0.0), "learning rate must be a finite number > 0"),
     (lambda b: b.train(NET, X, T, "sse", 0.1, steps=-1), "steps must be a whole number >= 0"),
     (lambda b: b.train(NET, X, T, "sse", 0.1, steps=1.5), "steps must be a whole number >= 0"),
     (lambda b: b.gradients(NET, X, T, "sse", "hebbian"), "unknown rule 'hebbian'"),
+    (lambda b: b.gradients(NET, X, T, "sse", "raw_error_new_weights"),
+     r"rule 'raw_error_new_weights' .* needs the learning rate \(lr=...\)"),
     (lambda b: b.train(NET, X, T, "sse", 0.1, mode="minibatch"), "unknown mode 'minibatch'"),
-], ids=["targets", "inputs", "lr", "negative-steps", "fractional-steps", "rule", "mode"])
+], ids=["targets", "inputs", "bias", "lr", "negative-steps", "fractional-steps", "rule", "rule-lr",
+        "mode"])
 def test_bad_arguments_are_refused_alike(name, call, message):
     with pytest.raises(ValueError, match=message):
         call(load_backend(name))
@@ -68,11 +74,134 @@ def test_zero_steps_return_the_network_unchanged(name):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_proportional_within_rounding_of_zero_is_undefined_in_every_dtype(name, dtype):
+@pytest.mark.parametrize("row", [[0.1, 0.2, -0.3], [100.1, 200.2, -300.3],
+                                 [1000.1, 2000.2, -3000.3]], ids=["0.1", "100.1", "1000.1"])
+def test_proportional_within_rounding_of_zero_is_undefined_in_every_dtype(name, dtype, row):
     """0.1 + 0.2 − 0.3 is 5.6e-17 in float64 (and 0 in float32): dividing by it would give
-    errors of 1e15, so it is the same undefined split as an exact zero, on every backend."""
-    net = (NET[0], reference.Layer([[0.1, 0.2, -0.3], [0.1, 0.2, 0.3]], None, "sigmoid"))
+    errors of 1e15, so it is the same undefined split as an exact zero, on every backend.
+    "Within rounding" is relative to the weights' size: 100.1 + 200.2 − 300.3 is −5.7e-14 in
+    float64 and 1000.1 + 2000.2 − 3000.3 is −2.4e-4 in float32, each under half an ulp of
+    Σ|w|, and each as undefined as the small row."""
+    net = (NET[0], reference.Layer([row, [0.1, 0.2, 0.3]], None, "sigmoid"))
     net = (reference.Layer(np.eye(3, 2), None, "sigmoid"), net[1])
     message = r"layer 1 neuron 0: .* \(within rounding\)"
     with pytest.raises(reference.RuleUndefined, match=message):
         load_backend(name).gradients(net, X, T, "half_sse", "proportional", dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_proportional_names_the_top_most_layer_and_its_first_zero_neuron(name):
+    """Several neurons in several layers sum to zero: the backward pass meets the top layer
+    first, and the message names its lowest-numbered such neuron, the same on every backend."""
+    net = (reference.Layer(np.eye(3, 2), None, "sigmoid"),
+           reference.Layer([[1.0, -1.0, 0.0], [0.5, 0.25, 0.25], [2.0, -1.0, -1.0]], None,
+                           "sigmoid"),
+           reference.Layer([[0.3, 0.2, 0.1], [0.5, -0.25, -0.25], [1.0, -2.0, 1.0]], None,
+                           "identity"))
+    targets = [[0.0, 1.0, 0.5], [1.0, 0.0, 0.5]]
+    message = "proportional rule: layer 2 neuron 1: "
+    with pytest.raises(reference.RuleUndefined, match=message):
+        load_backend(name).gradients(net, X, targets, "half_sse", "proportional")
+    for mode in reference.MODES:
+        with pytest.raises(reference.RuleUndefined, match=message):
+            load_backend(name).train(net, X, targets, "half_sse", 0.1, "proportional", mode)
+
+
+# A 2-2-2 identity network whose second neuron on top has weights [0.75, −0.25] (sum 0.5). On
+# x = [1, 1] with targets [1, −0.5] and η = 0.25, worked by hand: a = [1, 0.5], e = t − a =
+# [0, −1]; that neuron's weights move by η·e·a_prev = −0.25 each, to [0.5, −0.5]: sum 0.
+# Meanwhile its error splits as −1·[0.75, −0.25]/0.5 = [−1.5, 0.5] onto the hidden neurons,
+# whose weights move by η·[−1.5, 0.5]ᵀ·x.
+RISING = (reference.Layer(np.eye(2), None, "identity"),
+          reference.Layer([[0.5, 0.5], [0.75, -0.25]], None, "identity"))
+RISING_XT = [[1.0, 1.0]], [[1.0, -0.5]]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_proportional_refuses_a_zero_sum_reached_during_training(name):
+    """The first step is defined and gives the hand-worked weights; the second would divide by
+    the zero sum the first step made, and is refused with the same message on every backend."""
+    backend = load_backend(name)
+    after = backend.step(RISING, *RISING_XT, "half_sse", 0.25, "proportional")
+    assert_close(after[1].weights, [[0.5, 0.5], [0.5, -0.5]], rtol=0, backend=name, layer=1,
+                 param="weights", quantity="after one step")
+    assert_close(after[0].weights, [[0.625, -0.375], [0.125, 1.125]], rtol=0, backend=name,
+                 layer=0, param="weights", quantity="after one step")
+    for mode in reference.MODES:
+        with pytest.raises(reference.RuleUndefined, match="layer 1 neuron 1: "):
+            backend.train(RISING, *RISING_XT, "half_sse", 0.25, "proportional", mode, steps=3)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_first_layer_weights_may_sum_to_zero_under_proportional(name):
+    """No error is split over the first layer's weights (its input is the data), so a zero row
+    sum there is no obstacle: gradients and training are defined, on every backend, and the
+    first layer's gradient is −(e_0 ⊙ σ'(z_0))ᵀ X with e_0 split by the layer above's row sums."""
+    top = reference.Layer([[0.5, 0.25], [0.1, 0.2]], [0.1, 0.0], "sigmoid")
+    net = (NET[0], top)                    # NET[0] = [[0.5, −0.5], [0.2, 0.1]]: row 0 sums to 0
+    backend = load_backend(name)
+    grads = backend.gradients(net, X, T, "half_sse", "proportional")
+    a1, a2 = reference.forward(net, X)
+    e1 = np.asarray(T) - a2
+    e0 = e1 @ (np.asarray(top.weights) / np.sum(top.weights, axis=1, keepdims=True))
+    assert_close(grads.errors[0], e0, rtol=1e-12, backend=name, layer=0, param="errors")
+    assert_close(grads.weights[0], -(e0 * a1 * (1 - a1)).T @ np.asarray(X), rtol=1e-12,
+                 backend=name, layer=0, param="weights")
+    for mode in reference.MODES:
+        _, losses = backend.train(net, X, T, "half_sse", 0.1, "proportional", mode, steps=2)
+        assert np.isfinite(losses).all(), f"{name} {mode}: losses {losses}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_proportional_with_all_incoming_weights_zero_is_undefined_too(name, dtype):
+    """A neuron whose incoming weights are all 0 sums to exactly 0 as well: 0/0 would give NaN
+    errors, so it is the same clear refusal, never a NaN."""
+    net = (NET[0], reference.Layer([[0.5, 0.25], [0.0, 0.0]], None, "sigmoid"))
+    with pytest.raises(reference.RuleUndefined, match="layer 1 neuron 1: "):
+        load_backend(name).gradients(net, X, T, "half_sse", "proportional", dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("row", "defined"), [([0.1, 0.2, -0.3], False),
+                                              ([0.1, 0.2, -0.3 + 1e-12], True)],
+                         ids=["rounding", "small-sum"])
+def test_inputs_with_zero_weight_change_nothing_under_proportional(name, row, defined):
+    """Appending inputs whose weights are 0 adds nothing to a neuron's row sum, so neither the
+    zero-sum decision nor the shares of its other inputs may change with the layer's width:
+    [0.1, 0.2, −0.3] (sum 5.6e-17, under an ulp of Σ|w|) is undefined at width 3 and at width
+    300, and [0.1, 0.2, −0.3 + 1e-12] (sum 1e-12, some 7,500 ulps of Σ|w|: not rounding) is
+    defined at both, with the same errors on the first three hidden neurons and 0 on the rest."""
+    backend = load_backend(name)
+    hidden = np.array([[0.5, -0.5], [0.2, 0.1], [0.3, 0.4]])
+    top = np.array([row, [0.5, 0.25, 0.25]])
+    nets = []
+    for width in (3, 300):
+        extra = np.random.default_rng(0).normal(size=(width - 3, 2))
+        nets.append((reference.Layer(np.vstack([hidden, extra]), None, "sigmoid"),
+                     reference.Layer(np.pad(top, ((0, 0), (0, width - 3))), None, "identity")))
+    if not defined:
+        for net in nets:
+            with pytest.raises(reference.RuleUndefined, match="layer 1 neuron 0: "):
+                backend.gradients(net, X, T, "half_sse", "proportional")
+        return
+    narrow, wide = (backend.gradients(net, X, T, "half_sse", "proportional") for net in nets)
+    assert_close(wide.errors[0][:, :3], narrow.errors[0], rtol=1e-12, backend=name,
+                 against="width 3", layer=0, param="errors", quantity="width 300")
+    assert not wide.errors[0][:, 3:].any(), f"{name}: a zero weight got a share of the error"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_layer_trains_its_bias_unless_told_otherwise(name):
+    """Layer(weights, bias, activation) trains its bias: train_bias defaults to true, as in the
+    example format. One identity neuron, worked by hand: a = 0.5·1 + 0.25 = 0.75, e = 1 − 0.75
+    = 0.25, so ∂E/∂b = ∂E/∂w = −0.25 and a step of η = 1 moves both up by 0.25."""
+    layer = reference.Layer([[0.5]], [0.25], "identity")
+    backend = load_backend(name)
+    grads = backend.gradients((layer,), [[1.0]], [[1.0]], "half_sse")
+    assert grads.biases[0] is not None, f"{name}: the bias was held fixed"
+    assert_close(grads.biases[0], [-0.25], rtol=0, backend=name, layer=0, param="bias",
+                 quantity="gradient")
+    (after,) = backend.step((layer,), [[1.0]], [[1.0]], "half_sse", 1.0)
+    assert_close(after.bias, [0.5], rtol=0, backend=name, layer=0, param="bias",
+                 quantity="after one step")
