@@ -90,6 +90,31 @@ def test_proportional_within_rounding_of_zero_is_undefined_in_every_dtype(name, 
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("ulps", "defined"), [(127, False), (129, True)])
+def test_proportional_zero_sum_threshold_is_64_ulps_of_the_weights_size(name, dtype, ulps,
+                                                                       defined):
+    """The documented threshold, |Σw| ≤ 64·ε·Σ|w| (docs/conventions.md), at its edge. The row
+    [1, −(1 − kε)] sums to kε exactly and has Σ|w| = 2 − kε exactly, so the threshold is
+    128ε less a hair: k = 127 is within it (undefined) and k = 129 is not (defined, with the
+    error split by the closed form e_0 = e_1 (W / Σw) even though Σw is 129ε), in both dtypes
+    and on every backend. A threshold of 63 or 65 ulps would put both rows on one side."""
+    eps = float(np.finfo(dtype).eps)
+    top = np.array([[1.0, -(1.0 - ulps * eps)], [0.5, 0.25]])
+    net = (NET[0], reference.Layer(top, None, "sigmoid"))
+    backend = load_backend(name)
+    if not defined:
+        with pytest.raises(reference.RuleUndefined, match="layer 1 neuron 0: "):
+            backend.gradients(net, X, T, "half_sse", "proportional", dtype)
+        return
+    grads = backend.gradients(net, X, T, "half_sse", "proportional", dtype)
+    a2 = reference.forward(net, X)[1]
+    e0 = (np.asarray(T) - a2) @ (top / top.sum(axis=1, keepdims=True))
+    assert_close(grads.errors[0], e0, rtol=1e-12 if dtype == "float64" else 1e-5, backend=name,
+                 against="closed form", layer=0, param="errors", quantity=dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_proportional_names_the_top_most_layer_and_its_first_zero_neuron(name):
     """Several neurons in several layers sum to zero: the backward pass meets the top layer
     first, and the message names its lowest-numbered such neuron, the same on every backend."""
