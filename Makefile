@@ -41,7 +41,8 @@ golden: setup
 
 # Mutation testing (docs/testing.md): plants one small bug at a time in reference/ and in the
 # rule-specific code of torch_impl/ and jax_impl/, runs the suite on each, prints the score.
-# Not part of `make test`: about an hour, on one core at the lowest priority.
+# Not part of `make test`: see docs/testing.md for its run time; one worker per CPU
+# (`.venv/bin/python -m tests.mutation --jobs 1` for one), at the lowest priority.
 mutation: setup
 	nice -n 19 $(BIN)/python -m tests.mutation
 

@@ -7,7 +7,8 @@
    by rewriting only that expression's characters in the source, so that comments, layout and
    every other line stay as they are;
 2. the mutated file is written into a private copy of the working tree (the checkout itself is
-   never touched, so Ctrl-C or a crash cannot leave a mutant behind);
+   never touched, so Ctrl-C or a crash cannot leave a mutant behind); there is one copy per
+   worker, and one worker per CPU (``--jobs``), each pinned to its CPU;
 3. a fresh Python process runs pytest on that copy, fastest-failing test files first, with
    ``-x -q -p no:cacheprovider``, and ``PYTHONPATH`` pointing at the copy so that the tests'
    subprocesses (``python -m crosscheck``, the ``crosscheck`` script, the side-by-side scripts)
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -36,8 +38,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -291,7 +295,8 @@ def _environment(copy: Path) -> dict[str, str]:
 
 def _pytest(copy: Path, tests: list[str], env, timeout: float):
     """(outcome, seconds, first failing test) of one pytest run in ``copy``."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+               f"--basetemp={copy.parent / 'pytest'}", *tests]
     began = time.monotonic()
     try:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
@@ -320,58 +325,105 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
-def _pin_to_one_core(cpu: int | None) -> int | None:
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    cpu = max(os.sched_getaffinity(0)) if cpu is None else cpu
-    os.sched_setaffinity(0, {cpu})
-    return cpu
+def _cpus(jobs: int | None) -> list[int | None]:
+    """One CPU per worker: the last ``jobs`` CPUs this process may use (all of them by default);
+    [None] * jobs where CPU affinity is not available."""
+    if not hasattr(os, "sched_getaffinity"):
+        return [None] * (jobs or 1)
+    available = sorted(os.sched_getaffinity(0))
+    jobs = len(available) if jobs is None else jobs
+    if not 1 <= jobs <= len(available):
+        raise SystemExit(f"mutation: --jobs must be 1 to {len(available)} (the CPUs available)")
+    return available[-jobs:]
 
 
-def run(selected: list[Mutant], *, cpu=None, report: Path | None = None) -> int:
+class _Worker:
+    """A private copy of the working tree and one CPU: runs pytest there, one mutant at a time.
+    The CPU is set on the worker's own thread (Linux affinity is per thread), and the pytest
+    processes it starts inherit it."""
+
+    def __init__(self, root: Path, cpu: int | None):
+        self.copy, self.cpu = root / "tree", cpu
+        self.copy.mkdir()
+        _copy_tree(self.copy)
+        self.env = _environment(self.copy)
+        _check_copy_is_imported(self.copy, self.env)
+        self.originals: dict[str, bytes] = {}
+
+    def pin(self) -> None:
+        if self.cpu is not None:
+            os.sched_setaffinity(0, {self.cpu})
+
+    def baseline(self, tests):
+        self.pin()
+        return _pytest(self.copy, tests, self.env, timeout=3600)
+
+    def run(self, mutant: Mutant, tests, timeout):
+        self.pin()
+        target = self.copy / mutant.path
+        self.originals.setdefault(mutant.path, target.read_bytes())
+        target.write_bytes(mutant.apply(self.originals[mutant.path]))
+        try:
+            return _pytest(self.copy, tests, self.env, timeout)
+        finally:
+            target.write_bytes(self.originals[mutant.path])
+
+
+def run(selected: list[Mutant], *, jobs=None, report: Path | None = None) -> int:
     """Run every selected mutant; print each outcome and the score; 0 if the goal is met."""
-    pinned = _pin_to_one_core(cpu)
-    # A plain `kill` stops the run as Ctrl-C does: the running pytest is killed, the copy removed.
+    cpus = _cpus(jobs)
+    # A plain `kill` stops the run as Ctrl-C does: the running pytest is killed, the copies removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     known = equivalents()
     began = time.monotonic()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="crosscheck-mutation-") as tmp:
-        copy = Path(tmp)
-        _copy_tree(copy)
-        env = _environment(copy)
-        _check_copy_is_imported(copy, env)
-        tests = _test_files(copy)
-        print(f"mutation: {len(selected)} mutants of {len(TARGETS)} files; tests run in {copy}"
-              f"{f' on CPU {pinned}' if pinned is not None else ''}", flush=True)
-        outcome, baseline, detail = _pytest(copy, tests, env, timeout=3600)
-        if outcome != "survived":
-            raise SystemExit(f"mutation: the unmutated suite does not pass ({outcome}: {detail});"
-                             " run .venv/bin/pytest -x to see why")
+    results: list[dict] = []
+    with contextlib.ExitStack() as stack:
+        workers = [_Worker(Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="crosscheck-mutation-"))), cpu) for cpu in cpus]
+        tests = _test_files(workers[0].copy)
+        on = "" if cpus[0] is None else f" on CPU {', '.join(map(str, cpus))}"
+        print(f"mutation: {len(selected)} mutants of {len(TARGETS)} files; {len(workers)} "
+              f"worker{'s' * (len(workers) > 1)}{on}, each on its own copy of the tree",
+              flush=True)
+        pool = stack.enter_context(ThreadPoolExecutor(len(workers)))
+        # The unmutated suite on every worker at once, under the load the mutants will run with.
+        baselines = list(pool.map(lambda w: w.baseline(tests), workers))
+        for outcome, _, detail in baselines:
+            if outcome != "survived":
+                raise SystemExit(f"mutation: the unmutated suite does not pass ({outcome}: "
+                                 f"{detail}); run .venv/bin/pytest -x to see why")
+        baseline = max(seconds for _, seconds, _ in baselines)
         timeout = 2 * baseline + 60
         print(f"mutation: the unmutated suite passes in {baseline:.0f} s; a mutant that runs "
               f"past {timeout:.0f} s counts as killed", flush=True)
-        originals = {}
-        for n, mutant in enumerate(selected, 1):
-            target = copy / mutant.path
-            originals.setdefault(mutant.path, target.read_bytes())
-            target.write_bytes(mutant.apply(originals[mutant.path]))
-            try:
-                outcome, seconds, detail = _pytest(copy, tests, env, timeout)
-            finally:
-                target.write_bytes(originals[mutant.path])
-            if outcome == "survived" and mutant.key in known:
-                outcome = "equivalent"
-            results.append({**asdict(mutant), "outcome": outcome, "seconds": round(seconds, 1),
-                            "killed_by": detail if outcome in ("killed", "error") else ""})
-            by = f"  ({detail})" if outcome == "killed" else ""
-            print(f"[{n:>4}/{len(selected)}] {outcome:<10} {seconds:5.0f} s  {mutant.key}{by}",
-                  flush=True)
+        todo, lock = iter(enumerate(selected, 1)), threading.Lock()
+
+        def work(worker: _Worker) -> None:
+            while True:
+                with lock:
+                    n, mutant = next(todo, (None, None))
+                if mutant is None:
+                    return
+                outcome, seconds, detail = worker.run(mutant, tests, timeout)
+                if outcome == "survived" and mutant.key in known:
+                    outcome = "equivalent"
+                by = f"  ({detail})" if outcome == "killed" else ""
+                with lock:
+                    results.append({**asdict(mutant), "outcome": outcome,
+                                    "seconds": round(seconds, 1),
+                                    "killed_by": detail if outcome in ("killed", "error") else "",
+                                    "n": n})
+                    print(f"[{len(results):>4}/{len(selected)}] {outcome:<10} {seconds:5.0f} s  "
+                          f"{mutant.key}{by}", flush=True)
+
+        for done in [pool.submit(work, worker) for worker in workers]:
+            done.result()
     elapsed = time.monotonic() - began
-    return _summary(results, known, elapsed, report)
+    results.sort(key=lambda r: r.pop("n"))
+    return _summary(results, known, elapsed, report, len(workers))
 
 
-def _summary(results, known, elapsed, report) -> int:
+def _summary(results, known, elapsed, report, jobs) -> int:
     count = {k: sum(r["outcome"] == k for r in results)
              for k in ("killed", "timeout", "survived", "equivalent", "error")}
     killed = count["killed"] + count["timeout"]
@@ -383,7 +435,7 @@ def _summary(results, known, elapsed, report) -> int:
           f"errors {count['error']}")
     print(f"score: {killed} / {relevant} non-equivalent mutants killed = {100 * score:.1f}% "
           f"(goal {100 * GOAL:.0f}%)")
-    print(f"run time: {_minutes(elapsed)} on one core")
+    print(f"run time: {_minutes(elapsed)} with {jobs} worker{'s' * (jobs > 1)}")
     ran = {r["key"] for r in results}
     killed_but_listed = [r["key"] for r in results
                          if r["key"] in known and r["outcome"] in ("killed", "timeout")]
@@ -407,7 +459,8 @@ def main(argv=None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="run only mutants whose name contains TEXT (repeatable)")
-    parser.add_argument("--cpu", type=int, help="the one CPU to run on (default: the last one)")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="workers, each on its own CPU (default: every CPU available)")
     parser.add_argument("--report", type=Path, default=ROOT / "out" / "mutation.json",
                         help="where to write every mutant's outcome (default: out/mutation.json)")
     args = parser.parse_args(argv)
@@ -423,7 +476,7 @@ def main(argv=None) -> int:
             print(f"stale entry in {EQUIVALENT.name}, no such mutant: {key}")
         print(f"{len(selected)} mutants")
         return 0
-    return run(selected, cpu=args.cpu, report=args.report)
+    return run(selected, jobs=args.jobs, report=args.report)
 
 
 if __name__ == "__main__":

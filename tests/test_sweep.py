@@ -76,6 +76,30 @@ def test_stacked_step_gives_each_network_what_it_gets_alone(backend, arch):
                              param="bias", quantity=f"network {k} params_after", **check)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("mode", MODES)
+def test_stacked_step_refuses_proportional_as_the_network_alone_is(backend, mode):
+    """A network whose layer-1 neuron 0 has incoming weights summing to zero is refused under
+    ``proportional`` alone (tests/test_contract.py); numbered 2 in a stack of three, it is
+    refused with the very same message, which names the neuron, not the network's number."""
+    from reference import Layer, RuleUndefined
+
+    module = load_backend(backend)
+    hidden = np.array([[[0.5, -0.5], [0.2, 0.1]]] * 3)
+    top = np.array([[[0.5, 0.25], [0.1, 0.2]]] * 3)
+    top[2, 0] = [0.5, -0.5]
+    stack = (Layer(hidden, None, "sigmoid"), Layer(top, np.zeros((3, 2)), "sigmoid"))
+    X = np.array([[[1.0, 2.0], [0.5, -1.0]]] * 3)
+    T = np.array([[[0.0, 1.0], [1.0, 0.0]]] * 3)
+    net, X2, T2 = sweep.network((stack, X, T), 2)
+    with pytest.raises(RuleUndefined) as alone:
+        module.step(net, X2, T2, "half_sse", 0.1, "proportional", mode)
+    with pytest.raises(RuleUndefined) as stacked:
+        module.stacked_step(stack, X, T, "half_sse", 0.1, "proportional", mode)
+    assert "layer 1 neuron 0: " in str(alone.value)
+    assert str(stacked.value) == str(alone.value), backend
+
+
 def test_stacked_step_refuses_a_stack_that_does_not_fit():
     import reference
 
