@@ -100,13 +100,20 @@ def test_stacked_step_refuses_proportional_as_the_network_alone_is(backend, mode
     assert str(stacked.value) == str(alone.value), backend
 
 
-def test_stacked_step_refuses_a_stack_that_does_not_fit():
-    import reference
-
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("bad", ["T of 3 networks", "X without its sample axis"])
+def test_stacked_step_refuses_a_stack_that_does_not_fit(backend, bad):
+    """Arrays that are not a stack of the same number of networks are refused by name, with a
+    ValueError, never an IndexError from deeper in: T for 3 of the 4 networks, and an X of shape
+    (4,) (one number per network, where every network needs a (samples, inputs) batch)."""
     arch = cases()[0]
     stack, X, T = sweep.draw_group(np.random.default_rng(0), arch, 4)
-    with pytest.raises(ValueError, match="not a stack of 4 networks"):
-        reference.stacked_step(stack, X, T[:3], arch.loss, 0.1)
+    X, T, shape = ((X, T[:3], T[:3].shape) if bad.startswith("T") else
+                   (X[:, 0, 0], T, (4,)))
+    what = bad.split()[0]
+    with pytest.raises(ValueError, match=rf"^{what} of shape \({shape[0]},.*\) is not a stack "
+                                         "of 4 networks' arrays$"):
+        load_backend(backend).stacked_step(stack, X, T, arch.loss, 0.1)
 
 
 def test_compare_group_names_the_network_the_place_and_both_values():
