@@ -43,10 +43,22 @@ def cases():
 @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
 @pytest.mark.parametrize("arch", cases(), ids=lambda a: f"{a.rule}-{a.mode}")
 def test_stacked_step_gives_each_network_what_it_gets_alone(backend, arch):
+    _check_against_alone(backend, arch, 5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+def test_a_stack_of_one_network_is_that_network(backend):
+    """The smallest stack, which a sweep makes when --count leaves one network over (4,001
+    networks at 4,000 an architecture): one network with a trained bias, as alone."""
+    arch = next(a for a in cases() if "present" in a.biases)
+    _check_against_alone(backend, arch, 1)
+
+
+def _check_against_alone(backend, arch, count):
     module = load_backend(backend)
-    group = sweep.draw_group(np.random.default_rng(7), arch, 5)
+    group = sweep.draw_group(np.random.default_rng(7), arch, count)
     stacked = module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
-    for k in range(5):
+    for k in range(count):
         net, X, T = sweep.network(group, k)
         alone = module.gradients(net, X, T, arch.loss, arch.rule, lr=arch.learning_rate)
         after = module.step(net, X, T, arch.loss, arch.learning_rate, arch.rule, arch.mode)
@@ -101,7 +113,7 @@ def test_stacked_step_refuses_proportional_as_the_network_alone_is(backend, mode
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
-@pytest.mark.parametrize("bad", ["T of 3 networks", "X without its sample axis"])
+@pytest.mark.parametrize("bad", ["T-of-3-networks", "X-without-its-sample-axis"])
 def test_stacked_step_refuses_a_stack_that_does_not_fit(backend, bad):
     """Arrays that are not a stack of the same number of networks are refused by name, with a
     ValueError, never an IndexError from deeper in: T for 3 of the 4 networks, and an X of shape
@@ -110,7 +122,7 @@ def test_stacked_step_refuses_a_stack_that_does_not_fit(backend, bad):
     stack, X, T = sweep.draw_group(np.random.default_rng(0), arch, 4)
     X, T, shape = ((X, T[:3], T[:3].shape) if bad.startswith("T") else
                    (X[:, 0, 0], T, (4,)))
-    what = bad.split()[0]
+    what = bad[0]
     with pytest.raises(ValueError, match=rf"^{what} of shape \({shape[0]},.*\) is not a stack "
                                          "of 4 networks' arrays$"):
         load_backend(backend).stacked_step(stack, X, T, arch.loss, 0.1)
