@@ -293,20 +293,25 @@ def _environment(copy: Path) -> dict[str, str]:
     return env
 
 
-def _pytest(copy: Path, tests: list[str], env, timeout: float):
-    """(outcome, seconds, first failing test) of one pytest run in ``copy``."""
+def _pytest(copy: Path, tests: list[str], env, timeout: float, started=lambda process: None):
+    """(outcome, seconds, first failing test) of one pytest run in ``copy``; ``started`` is
+    given the process as soon as it runs, so that an interrupted run can kill it."""
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                f"--basetemp={copy.parent / 'pytest'}", *tests]
     began = time.monotonic()
-    try:
-        done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - began, ""
+    with subprocess.Popen(command, cwd=copy, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        started(process)
+        try:
+            stdout, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return "timeout", time.monotonic() - began, ""
     seconds = time.monotonic() - began
-    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
-    outcome = {0: "survived", 5: "error"}.get(done.returncode, "killed")
-    last = (done.stdout.strip().splitlines() or [f"pytest exit code {done.returncode}"])[-1]
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", stdout, re.MULTILINE)
+    outcome = {0: "survived", 5: "error"}.get(process.returncode, "killed")
+    last = (stdout.strip().splitlines() or [f"pytest exit code {process.returncode}"])[-1]
     return outcome, seconds, failed.group(1) if failed else last
 
 
@@ -349,22 +354,34 @@ class _Worker:
         self.env = _environment(self.copy)
         _check_copy_is_imported(self.copy, self.env)
         self.originals: dict[str, bytes] = {}
+        self.process, self.stopped = None, False
 
-    def pin(self) -> None:
+    def _started(self, process) -> None:
+        self.process = process
+        if self.stopped:
+            process.kill()
+
+    def stop(self) -> None:
+        """Kill the running pytest, and start no other (called from the main thread)."""
+        self.stopped = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
+    def _pin(self) -> None:
         if self.cpu is not None:
             os.sched_setaffinity(0, {self.cpu})
 
     def baseline(self, tests):
-        self.pin()
-        return _pytest(self.copy, tests, self.env, timeout=3600)
+        self._pin()
+        return _pytest(self.copy, tests, self.env, 3600, self._started)
 
     def run(self, mutant: Mutant, tests, timeout):
-        self.pin()
+        self._pin()
         target = self.copy / mutant.path
         self.originals.setdefault(mutant.path, target.read_bytes())
         target.write_bytes(mutant.apply(self.originals[mutant.path]))
         try:
-            return _pytest(self.copy, tests, self.env, timeout)
+            return _pytest(self.copy, tests, self.env, timeout, self._started)
         finally:
             target.write_bytes(self.originals[mutant.path])
 
@@ -386,8 +403,19 @@ def run(selected: list[Mutant], *, jobs=None, report: Path | None = None) -> int
               f"worker{'s' * (len(workers) > 1)}{on}, each on its own copy of the tree",
               flush=True)
         pool = stack.enter_context(ThreadPoolExecutor(len(workers)))
+
+        def wait(futures):
+            """Their results; on Ctrl-C or kill, the workers' pytest runs are killed first, so
+            that the pool and the copies can be cleaned up at once."""
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for worker in workers:
+                    worker.stop()
+                raise
+
         # The unmutated suite on every worker at once, under the load the mutants will run with.
-        baselines = list(pool.map(lambda w: w.baseline(tests), workers))
+        baselines = wait([pool.submit(worker.baseline, tests) for worker in workers])
         for outcome, _, detail in baselines:
             if outcome != "survived":
                 raise SystemExit(f"mutation: the unmutated suite does not pass ({outcome}: "
@@ -402,7 +430,7 @@ def run(selected: list[Mutant], *, jobs=None, report: Path | None = None) -> int
             while True:
                 with lock:
                     n, mutant = next(todo, (None, None))
-                if mutant is None:
+                if mutant is None or worker.stopped:
                     return
                 outcome, seconds, detail = worker.run(mutant, tests, timeout)
                 if outcome == "survived" and mutant.key in known:
@@ -416,8 +444,7 @@ def run(selected: list[Mutant], *, jobs=None, report: Path | None = None) -> int
                     print(f"[{len(results):>4}/{len(selected)}] {outcome:<10} {seconds:5.0f} s  "
                           f"{mutant.key}{by}", flush=True)
 
-        for done in [pool.submit(work, worker) for worker in workers]:
-            done.result()
+        wait([pool.submit(work, worker) for worker in workers])
     elapsed = time.monotonic() - began
     results.sort(key=lambda r: r.pop("n"))
     return _summary(results, known, elapsed, report, len(workers))
