@@ -10,6 +10,7 @@ A page asks for them with a comment on a line of its own:
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,11 +23,13 @@ DOCS = Path(__file__).resolve().parent
 RULES_EXAMPLES = ("xor", "seed000")
 PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check) (\S+) -->$", re.MULTILINE)
 _rules_reports: dict[str, rules.RulesReport] = {}
+_folders: list[Path] = []
 
 
 def on_files(files, config):
     """Measure the rules once and add their plots to the site as generated files."""
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-docs-"))
+    _folders.append(folder)
     (folder / "generated").mkdir()
     for name in RULES_EXAMPLES:
         report = rules.measure(examples.load(examples.find(name)), {"numpy": reference})
@@ -52,6 +55,16 @@ def _rules(name: str) -> str:
     text = rules.render(_rules_reports[name])
     return (f"```text\n$ crosscheck rules {name} --backends numpy\n{text}\n```\n\n"
             f"![Loss per step under each rule: {name}](generated/rules-{name}.png)")
+
+
+def on_post_build(config):
+    """The plots are in the site now: remove the temporary folder they were made in."""
+    while _folders:
+        shutil.rmtree(_folders.pop(), ignore_errors=True)
+
+
+def on_build_error(error):
+    on_post_build(None)
 
 
 def on_page_markdown(markdown, page, config, files):
