@@ -120,10 +120,8 @@ def test_stacked_step_refuses_a_stack_that_does_not_fit(backend, bad):
     (4,) (one number per network, where every network needs a (samples, inputs) batch)."""
     arch = cases()[0]
     stack, X, T = sweep.draw_group(np.random.default_rng(0), arch, 4)
-    X, T, shape = ((X, T[:3], T[:3].shape) if bad.startswith("T") else
-                   (X[:, 0, 0], T, (4,)))
-    what = bad[0]
-    with pytest.raises(ValueError, match=rf"^{what} of shape \({shape[0]},.*\) is not a stack "
+    X, T, first = (X, T[:3], 3) if bad.startswith("T") else (X[:, 0, 0], T, 4)
+    with pytest.raises(ValueError, match=rf"^{bad[0]} of shape \({first},.*\) is not a stack "
                                          "of 4 networks' arrays$"):
         load_backend(backend).stacked_step(stack, X, T, arch.loss, 0.1)
 
