@@ -25,10 +25,12 @@ from reference.types import (  # noqa: E402
     Network,
     RuleUndefined,
     StackedStep,
+    Supports,
     as_network,
 )
 
 NAME = "jax"
+SUPPORTS = Supports()
 
 
 def version() -> str:
@@ -37,8 +39,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
-    "Layer", "Network",
-    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
-    "step", "train", "version",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
+    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
+    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
 ]

@@ -1,6 +1,7 @@
 """Forward pass, gradients and gradient descent with ``jax.grad``, ``jax.jit`` and ``optax.sgd``.
 
-The contract (names, shapes, signs) is stated once in ``reference/__init__.py``. Nothing here
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``, and the
+decorators of ``reference/contract.py`` check and convert every argument and result. Nothing here
 differentiates by hand: every derivative is a JAX vector–Jacobian product (VJP).
 
 * ``exact`` is the plain graph ``a_l = f_l(a_{l−1} W_lᵀ + b_l)``; autograd is the chain rule.
@@ -32,24 +33,8 @@ import optax
 from jax import lax
 
 from jax_impl import activations, losses
-from reference.types import (
-    LOSSES,
-    MODES,
-    RULES,
-    Gradients,
-    Layer,
-    Network,
-    RuleUndefined,
-    StackedStep,
-    as_network,
-    check_lr,
-    check_name,
-    check_rule_lr,
-    check_shapes,
-    check_stack,
-    check_steps,
-    zero_sum_rows,
-)
+from reference import contract
+from reference.types import Gradients, Layer, Network, RuleUndefined, StackedStep, zero_sum_rows
 
 
 # --8<-- [start:dense]
@@ -63,20 +48,16 @@ def _dense(activation, a_prev, weights, bias):
 
 
 # --8<-- [start:send_back]
-def _raw_error(grad, weights, grad_w, lr):
-    return grad @ weights
-
-
-def _proportional(grad, weights, grad_w, lr):
-    return grad @ (weights / weights.sum(axis=1, keepdims=True))
-
-
-def _raw_error_new_weights(grad, weights, grad_w, lr):
-    return grad @ (weights - lr * grad_w)
-
-
-_SEND_BACK = {"raw_error": _raw_error, "proportional": _proportional,
-              "raw_error_new_weights": _raw_error_new_weights}
+def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
+    """The cotangent for the layer's input under ``rule``, from the cotangent error = ∂E/∂a_l
+    (``delta`` is unused: the chain rule, ``exact``, is autograd's own). It runs inside a trace,
+    where no value can be refused: a zero row sum under ``proportional`` is refused before the
+    call (``reference/contract.py``) or, reached in training, flagged by ``_zero_sum_row``."""
+    if rule == "raw_error":
+        return error @ weights
+    if rule == "raw_error_new_weights":
+        return error @ (weights - lr * grad_w)
+    return error @ (weights / weights.sum(axis=-1, keepdims=True))
 # --8<-- [end:send_back]
 
 
@@ -116,7 +97,7 @@ def _compiled(size: int):
 
 # --8<-- [start:ruled_dense]
 @functools.cache
-def _ruled_dense(activation: str, rule: str):
+def _ruled_dense(activation: str, rule: str, index: int):
     """A dense layer whose VJP sends the rule's error, not the chain rule's, to its input."""
 
     @jax.custom_vjp
@@ -134,7 +115,8 @@ def _ruled_dense(activation: str, rule: str):
         # Input: the rule's error instead of the chain rule (the only change to the graph);
         # the learning rate (used by raw_error_new_weights only) gets no cotangent.
         grad_lr = None if lr is None else jnp.zeros_like(lr)
-        return _SEND_BACK[rule](grad, weights, grad_w, lr), grad_w, grad_b, grad_lr
+        grad_in = _send_back(rule, index, weights, grad, None, grad_w, lr)
+        return grad_in, grad_w, grad_b, grad_lr
 
     dense.defvjp(dense_fwd, dense_bwd)
     return dense
@@ -150,7 +132,7 @@ def _outputs(structure, rule, params, frozen, X, probes=None, lr=None):
         if rule == "exact" or index == 0:
             a = _dense(activation, a, weights, bias)
         else:
-            a = _ruled_dense(activation, rule)(a, weights, bias, lr)
+            a = _ruled_dense(activation, rule, index)(a, weights, bias, lr)
         if probes is not None:
             a = a + probes[index]
         outs.append(a)
@@ -305,122 +287,72 @@ def _split(net: Network):
     return params, frozen
 
 
-def _network(params, net: Network, dtype) -> Network:
-    """The trained parameters back as a Network of NumPy arrays."""
-    return tuple(
-        Layer(np.array(w, dtype=dtype),
-              layer.bias if b is None else np.array(b, dtype=dtype),
-              layer.activation, layer.train_bias)
-        for (w, b), layer in zip(params, net)
-    )
+def _network(params, net: Network) -> Network:
+    """The trained parameters as a Network's weights and biases (a frozen bias as it was)."""
+    return tuple(Layer(w, layer.bias if b is None else b, layer.activation)
+                 for (w, b), layer in zip(params, net))
 
 
-def _as_gradients(grad_params, grad_probes, dtype) -> Gradients:
-    """The gradients of the parameters and of the probes as NumPy Gradients."""
+def _as_gradients(grad_params, grad_probes) -> Gradients:
+    """The gradients of the parameters, and the errors from those of the probes."""
     return Gradients(
-        tuple(np.array(gw, dtype=dtype) for gw, _ in grad_params),
-        tuple(None if gb is None else np.array(gb, dtype=dtype) for _, gb in grad_params),
+        tuple(gw for gw, _ in grad_params),
+        tuple(gb for _, gb in grad_params),
         # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
-        tuple(-np.array(g, dtype=dtype) for g in grad_probes),
+        tuple(-g for g in grad_probes),
     )
 
 
-def _check_proportional(net: Network):
-    """Raise RuleUndefined, top layer first, if a layer above the first has a zero row sum."""
-    for index in reversed(range(1, len(net))):
-        weights = net[index].weights
-        zero = np.argwhere(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
-        if zero.size:
-            raise RuleUndefined.zero_sum(index, int(zero[0, -1]))
+def _refuse_broken(broken) -> None:
+    """Raise for the zero row sum a traced run flagged, as (layer, neuron), or (−1, −1)."""
+    layer, neuron = (int(v) for v in broken)
+    if layer >= 0:
+        raise RuleUndefined.zero_sum(layer, neuron)
 
 
-def _batch(X, dtype):
-    return np.atleast_2d(np.asarray(X, dtype=dtype))
+@contract.forward
+def forward(net: Network, X):
+    return _forward_fn(_structure(net), _shapes(net, X))(*_split(net), X)
 
 
-def forward(net, X, dtype: str = "float64"):
-    """Activations of every layer; see the contract in reference/__init__.py."""
-    net, X = as_network(net, dtype), _batch(X, dtype)
-    check_shapes(net, X)
-    outs = _forward_fn(_structure(net), _shapes(net, X))(*_split(net), X)
-    return tuple(np.array(a, dtype=dtype) for a in outs)
+@contract.loss
+def loss(net: Network, X, T, loss_name: str):
+    return _loss_fn(_structure(net), _shapes(net, X), loss_name)(*_split(net), X, T)
 
 
-def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
-    """E at the given parameters; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
-    return float(_loss_fn(_structure(net), _shapes(net, X), loss_name)(*_split(net), X, T))
-
-
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
-              lr=None) -> Gradients:
-    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    lr = check_rule_lr(rule, lr)
-    lr = jnp.asarray(0 if lr is None else lr, dtype=dtype)      # traced: no recompile per lr
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
-    if rule == "proportional":
-        _check_proportional(net)
+@contract.gradients
+def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
+    lr = jnp.asarray(0 if lr is None else lr, dtype=X.dtype)      # traced: no recompile per lr
+    probes = tuple(jnp.zeros((X.shape[0], layer.weights.shape[0]), dtype=X.dtype)
+                   for layer in net)
     params, frozen = _split(net)
-    probes = tuple(jnp.zeros((X.shape[0], layer.weights.shape[0]), dtype=dtype) for layer in net)
-    grad_params, grad_probes = _gradients_fn(_structure(net), _shapes(net, X), loss_name, rule)(
-        params, probes, frozen, X, T, lr)
-    return _as_gradients(grad_params, grad_probes, dtype)
+    run = _gradients_fn(_structure(net), _shapes(net, X), loss_name, rule)
+    return _as_gradients(*run(params, probes, frozen, X, T, lr))
 
 
-def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-         dtype: str = "float64") -> Network:
-    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
-    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
-
-
-def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-          steps: int = 1, dtype: str = "float64"):
-    """(final Network, loss after every step); see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
-    lr, steps = check_lr(lr), check_steps(steps)
-    if rule == "proportional":
-        _check_proportional(net)
+@contract.train
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
     # The loss buffer is padded to a power of two, so step counts share a few compilations.
     capacity = 1 << max(steps - 1, 0).bit_length()
     run = _train_fn(_structure(net), _shapes(net, X), loss_name, rule, mode, capacity)
-    params, losses_after, broken = run(*_split(net), X, T, jnp.asarray(lr, dtype=dtype), steps)
-    if int(broken[0]) >= 0:
-        raise RuleUndefined.zero_sum(int(broken[0]), int(broken[1]))
-    return _network(params, net, dtype), np.array(losses_after[:steps], dtype=dtype)
+    params, losses_after, broken = run(*_split(net), X, T, jnp.asarray(lr), steps)
+    _refuse_broken(broken)
+    return _network(params, net), losses_after[:steps]
 
 
-def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-                 dtype: str = "float64") -> StackedStep:
-    """Loss, gradients, one step and the loss after it for every network of a stack of one
-    architecture, in one call; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    stack = as_network(stack, dtype)
-    X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
-    check_stack(stack, X, T)
-    # NumPy zeros and scalars, not jnp ones: each new shape of an eager jnp.zeros compiles.
-    lr = np.asarray(check_lr(lr), dtype=dtype)
-    if rule == "proportional":
-        _check_proportional(stack)
-    params, frozen = _split(stack)
-    probes = tuple(np.zeros(X.shape[:2] + layer.weights.shape[1:2], dtype=dtype)
+step = contract.step(train)
+
+
+@contract.stacked_step
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
+    # NumPy zeros, not jnp ones: each new shape of an eager jnp.zeros compiles.
+    probes = tuple(np.zeros(X.shape[:2] + layer.weights.shape[1:2], dtype=X.dtype)
                    for layer in stack)
+    params, frozen = _split(stack)
     run = _stacked_fn(_structure(stack), _shapes(stack, X), loss_name, rule, mode)
     loss_before, (grad_params, grad_probes), after, loss_after, broken = run(
         params, probes, frozen, X, T, lr)
-    broken = np.array(broken)
-    if (broken[:, 0] >= 0).any():
-        raise RuleUndefined.zero_sum(*map(int, broken[np.argmax(broken[:, 0] >= 0)]))
-    return StackedStep(np.array(loss_before, dtype=dtype),
-                       _as_gradients(grad_params, grad_probes, dtype),
-                       _network(after, stack, dtype), np.array(loss_after, dtype=dtype))
+    broken = np.asarray(broken)
+    _refuse_broken(broken[np.argmax(broken[:, 0] >= 0)])
+    return StackedStep(loss_before, _as_gradients(grad_params, grad_probes),
+                       _network(after, stack), loss_after)

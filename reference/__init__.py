@@ -61,6 +61,19 @@ Functions
     (networks, outputs, inputs), X (networks, samples, inputs), losses (networks,)), and each
     network gets exactly what ``loss``, ``gradients`` and ``step`` would give it alone, in one
     call. ``crosscheck sweep`` checks thousands of random networks a second this way.
+
+Bad arguments (an unknown name, mis-fitting shapes, a learning rate that is not a finite number
+> 0, a step count that is not a whole number >= 0) raise ``ValueError`` with one line that says
+which; no result shares memory with the arguments.
+
+A backend
+---------
+is a module with these six functions and ``NAME`` (its name) and ``version()`` (its framework's
+version); it may declare ``SUPPORTS = Supports(rules=..., modes=..., dtypes=..., losses=...)``
+when it computes less than everything, and the harness then skips the rest as "not supported".
+``crosscheck.backends.Backend`` is the same as a ``typing.Protocol``, checked when a backend is
+loaded. The built-in backends write only their math and take the checks and conversions from
+``reference/contract.py``, the same for all three.
 """
 
 from reference.backprop import forward, gradients, loss, stacked_step, step, train
@@ -76,10 +89,12 @@ from reference.types import (
     Network,
     RuleUndefined,
     StackedStep,
+    Supports,
     as_network,
 )
 
 NAME = "numpy"
+SUPPORTS = Supports()
 
 
 def version() -> str:
@@ -90,8 +105,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
-    "Layer", "Network",
-    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
-    "step", "train", "version",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
+    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
+    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
 ]

@@ -1,35 +1,16 @@
 """Forward pass, the hand-written backward pass of every documented rule, and gradient descent.
 
-The contract (names, shapes, signs) is stated once in ``reference/__init__.py``.
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``; the decorators of
+``reference/contract.py`` check and convert every argument, so the functions here hold the math
+and nothing else.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from reference import activations, losses
-from reference.types import (
-    LOSSES,
-    MODES,
-    RULES,
-    Gradients,
-    Layer,
-    Network,
-    RuleUndefined,
-    StackedStep,
-    as_network,
-    check_lr,
-    check_name,
-    check_rule_lr,
-    check_shapes,
-    check_stack,
-    check_steps,
-    zero_sum_rows,
-)
-
-
-def _batch(X, dtype):
-    return np.atleast_2d(np.asarray(X, dtype=dtype))
+from reference import activations, contract, losses
+from reference.types import Gradients, Layer, Network, StackedStep, refuse_zero_sums
 
 
 # --8<-- [start:forward]
@@ -58,9 +39,7 @@ def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
         return error @ weights
     if rule == "raw_error_new_weights":
         return error @ (weights - lr * grad_w)
-    zero = np.argwhere(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
-    if zero.size:
-        raise RuleUndefined.zero_sum(index, int(zero[0, -1]))
+    refuse_zero_sums(index, weights)
     return error @ (weights / weights.sum(axis=-1, keepdims=True))
 # --8<-- [end:send_back]
 
@@ -90,16 +69,10 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
 
 # --8<-- [start:descend]
 def _descend(net: Network, grads: Gradients, lr) -> Network:
-    """W ← W − η·g for every weight matrix and every trainable bias (new arrays throughout: a
-    frozen bias is copied, so that no result shares memory with the caller's network)."""
+    """W ← W − η·g for every weight matrix and every trainable bias."""
     return tuple(
-        Layer(
-            layer.weights - lr * gw,
-            (None if layer.bias is None else layer.bias.copy()) if gb is None
-            else layer.bias - lr * gb,
-            layer.activation,
-            layer.train_bias,
-        )
+        Layer(layer.weights - lr * gw, layer.bias if gb is None else layer.bias - lr * gb,
+              layer.activation, layer.train_bias)
         for layer, gw, gb in zip(net, grads.weights, grads.biases)
     )
 # --8<-- [end:descend]
@@ -118,73 +91,35 @@ def _loss(net: Network, X, T, loss_name):
     return losses.FUNCTIONS[loss_name][0](_forward(net, X)[1][-1], T)
 
 
-def _prepare(net, X, T, dtype):
-    """The network, the batch and the targets as arrays of ``dtype`` that fit together (not
-    copied: nothing here writes into an array it was given)."""
-    net, X = as_network(net, dtype, copy=False), _batch(X, dtype)
-    T = None if T is None else _batch(T, dtype)
-    check_shapes(net, X, T)
-    return net, X, T
+@contract.forward
+def forward(net: Network, X):
+    return _forward(net, X)[1]
 
 
-def forward(net, X, dtype: str = "float64"):
-    """Activations of every layer; see the contract in reference/__init__.py."""
-    net, X, _ = _prepare(net, X, None, dtype)
-    return tuple(_forward(net, X)[1])
+@contract.loss
+def loss(net: Network, X, T, loss_name: str):
+    return _loss(net, X, T, loss_name)
 
 
-def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
-    """E at the given parameters; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    return float(_loss(*_prepare(net, X, T, dtype), loss_name))
+@contract.gradients
+def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
+    return _backward(net, X, T, loss_name, rule, lr)
 
 
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
-              lr=None) -> Gradients:
-    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    lr = check_rule_lr(rule, lr)
-    lr = None if lr is None else np.asarray(lr, dtype=dtype)
-    return _backward(*_prepare(net, X, T, dtype), loss_name, rule, lr)
-
-
-def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-         dtype: str = "float64") -> Network:
-    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    net, X, T = _prepare(net, X, T, dtype)
-    return _step(net, X, T, loss_name, np.asarray(check_lr(lr), dtype=dtype), rule, mode)
-
-
-def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-          steps: int = 1, dtype: str = "float64"):
-    """(final Network, loss after every step); see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    net, X, T = _prepare(net, X, T, dtype)
-    lr, steps = np.asarray(check_lr(lr), dtype=dtype), check_steps(steps)
-    losses_after = np.empty(steps, dtype=dtype)
+@contract.train
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
+    losses_after = np.empty(steps, dtype=X.dtype)
     for k in range(steps):
         net = _step(net, X, T, loss_name, lr, rule, mode)
         losses_after[k] = _loss(net, X, T, loss_name)
     return net, losses_after
 
 
-def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-                 dtype: str = "float64") -> StackedStep:
-    """Loss, gradients, one step and the loss after it for every network of a stack of one
-    architecture, in one call; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    stack = as_network(stack, dtype, copy=False)
-    X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
-    check_stack(stack, X, T)
-    lr = np.asarray(check_lr(lr), dtype=dtype)
+step = contract.step(train)
+
+
+@contract.stacked_step
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
     grads = _backward(stack, X, T, loss_name, rule, lr)
     # A batch step is the descent along these very gradients; online mode goes sample by sample.
     after = _descend(stack, grads, lr) if mode == "batch" else _step(stack, X, T, loss_name, lr,

@@ -30,6 +30,17 @@ def zero_sum_rows(weights, eps):
     return abs(weights.sum(-1)) <= ZERO_SUM_ULPS * eps * abs(weights).sum(-1)
 
 
+def refuse_zero_sums(index: int, weights) -> None:
+    """Raise RuleUndefined naming the first neuron of layer ``index`` whose incoming weights
+    sum to zero (in a stack, of the first network that has one). ``weights`` is a NumPy array,
+    a torch tensor that needs no gradient, or a concrete JAX array: the one zero-sum check of
+    every backend, outside a JAX trace."""
+    weights = np.asarray(weights)
+    zero = np.argwhere(zero_sum_rows(weights, np.finfo(weights.dtype).eps))
+    if zero.size:
+        raise RuleUndefined.zero_sum(index, int(zero[0, -1]))
+
+
 class RuleUndefined(ValueError):
     """A rule cannot be applied to these weights (``proportional`` with a zero weight sum)."""
 
@@ -38,6 +49,24 @@ class RuleUndefined(ValueError):
         return cls(f"proportional rule: layer {layer} neuron {neuron}: its incoming weights sum "
                    "to zero (within rounding), so its error cannot be split in proportion to "
                    "them")
+
+
+class Supports(NamedTuple):
+    """What a backend can compute: a backend module may declare ``SUPPORTS = Supports(...)``;
+    the harness skips any other combination as "not supported", rather than failing."""
+
+    rules: tuple[str, ...] = RULES
+    modes: tuple[str, ...] = MODES
+    dtypes: tuple[str, ...] = DTYPES
+    losses: tuple[str, ...] = LOSSES
+
+    def refusal(self, rule: str, mode: str, dtype: str, loss: str) -> str | None:
+        """Why this combination is not supported ("rule raw_error"), or None if it is."""
+        asked = {"rules": rule, "modes": mode, "dtypes": dtype, "losses": loss}
+        for kind, name in asked.items():
+            if name not in getattr(self, kind):
+                return f"{kind[:-1]} {name}"
+        return None
 
 
 class Layer(NamedTuple):

@@ -18,11 +18,13 @@ from reference.types import (
     Network,
     RuleUndefined,
     StackedStep,
+    Supports,
     as_network,
 )
 from torch_impl.backprop import forward, gradients, loss, stacked_step, step, train
 
 NAME = "torch"
+SUPPORTS = Supports()
 
 
 def version() -> str:
@@ -33,8 +35,7 @@ def version() -> str:
 
 
 __all__ = [
-    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "Gradients",
-    "Layer", "Network",
-    "RuleUndefined", "StackedStep", "as_network", "forward", "gradients", "loss", "stacked_step",
-    "step", "train", "version",
+    "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
+    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
+    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
 ]

@@ -1,6 +1,7 @@
 """Forward pass, gradients and gradient descent with torch autograd and ``torch.optim.SGD``.
 
-The contract (names, shapes, signs) is stated once in ``reference/__init__.py``. Nothing here
+The contract (names, shapes, signs) is stated once in ``reference/__init__.py``, and the
+decorators of ``reference/contract.py`` check and convert every argument and result. Nothing here
 differentiates by hand: every derivative is a torch autograd vector–Jacobian product (VJP).
 
 * ``exact`` is the plain graph ``a_l = f_l(a_{l−1} W_lᵀ + b_l)``; autograd is the chain rule.
@@ -13,27 +14,10 @@ differentiates by hand: every derivative is a torch autograd vector–Jacobian p
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from reference.types import (
-    LOSSES,
-    MODES,
-    RULES,
-    Gradients,
-    Layer,
-    Network,
-    RuleUndefined,
-    StackedStep,
-    as_network,
-    check_lr,
-    check_name,
-    check_rule_lr,
-    check_shapes,
-    check_stack,
-    check_steps,
-    zero_sum_rows,
-)
+from reference import contract
+from reference.types import Gradients, Layer, Network, StackedStep, refuse_zero_sums
 from torch_impl import activations, losses
 
 
@@ -48,16 +32,15 @@ def _dense(a_prev, weights, bias, activation):
 
 
 # --8<-- [start:send_back]
-def _send_back(rule: str, index: int, weights, grad, grad_w, lr):
-    """The cotangent for the layer's input under ``rule``, from the cotangent g = ∂E/∂a_l."""
+def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
+    """The cotangent for the layer's input under ``rule``, from the cotangent error = ∂E/∂a_l
+    (``delta`` is unused: the chain rule, ``exact``, is autograd's own)."""
     if rule == "raw_error":
-        return grad @ weights
+        return error @ weights
     if rule == "raw_error_new_weights":
-        return grad @ (weights - lr * grad_w)
-    zero = zero_sum_rows(weights, torch.finfo(weights.dtype).eps)
-    if bool(zero.any()):
-        raise RuleUndefined.zero_sum(index, int(torch.nonzero(zero)[0, -1]))
-    return grad @ (weights / weights.sum(dim=-1, keepdim=True))
+        return error @ (weights - lr * grad_w)
+    refuse_zero_sums(index, weights.detach())
+    return error @ (weights / weights.sum(dim=-1, keepdim=True))
 # --8<-- [end:send_back]
 
 
@@ -86,7 +69,7 @@ class _RuledDense(torch.autograd.Function):
         # Input: the rule's error instead of the chain rule (the only change to the graph).
         grad_in = None
         if ctx.needs_input_grad[0]:
-            grad_in = _send_back(ctx.rule, ctx.index, weights, grad, grad_w, ctx.lr)
+            grad_in = _send_back(ctx.rule, ctx.index, weights, grad, None, grad_w, ctx.lr)
         return grad_in, grad_w, grad_b, None, None, None, None
 # --8<-- [end:ruled_dense]
 
@@ -107,8 +90,8 @@ def _layers(net: Network):
     """Torch tensors (weights, bias, activation) per layer; frozen biases do not require grad."""
     layers = []
     for layer in net:
-        weights = torch.from_numpy(layer.weights).requires_grad_()
-        bias = None if layer.bias is None else torch.from_numpy(layer.bias)
+        weights = torch.tensor(layer.weights, requires_grad=True)       # a copy: SGD writes
+        bias = None if layer.bias is None else torch.tensor(layer.bias)  # into its tensors
         if bias is not None and layer.train_bias:
             bias.requires_grad_()
         layers.append((weights, bias, layer.activation))
@@ -120,17 +103,10 @@ def _parameters(layers):
     return [t for w, b, _ in layers for t in (w, b) if t is not None and t.requires_grad]
 
 
-def _network(layers, net: Network) -> Network:
-    """The tensors back as a Network of NumPy arrays."""
-    return tuple(
-        Layer(w.detach().numpy().copy(), None if b is None else b.detach().numpy().copy(),
-              layer.activation, layer.train_bias)
-        for (w, b, _), layer in zip(layers, net)
-    )
-
-
-def _batch(X, dtype):
-    return torch.from_numpy(np.array(np.atleast_2d(np.asarray(X, dtype=dtype))))
+def _network(layers):
+    """The trained tensors as a Network's weights and biases."""
+    return tuple(Layer(w.detach(), None if b is None else b.detach(), activation)
+                 for w, b, activation in layers)
 
 
 # --8<-- [start:gradients]
@@ -143,11 +119,11 @@ def _gradients(layers, X, T, loss_name: str, rule: str, lr):
     objective = losses.FUNCTIONS[loss_name](outs[-1], T)
     found = torch.autograd.grad(objective.sum(), [*params, *outs])
     by_tensor = dict(zip(map(id, params), found))
-    grad_w = tuple(by_tensor[id(w)].numpy() for w, _, _ in layers)
-    grad_b = tuple(None if b is None or not b.requires_grad else by_tensor[id(b)].numpy()
+    grad_w = tuple(by_tensor[id(w)] for w, _, _ in layers)
+    grad_b = tuple(None if b is None or not b.requires_grad else by_tensor[id(b)]
                    for _, b, _ in layers)
     # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
-    errors = tuple((-g).numpy() for g in found[len(params):])
+    errors = tuple(-g for g in found[len(params):])
     return objective.detach(), Gradients(grad_w, grad_b, errors)
 # --8<-- [end:gradients]
 
@@ -166,49 +142,28 @@ def _descend(optimizer, layers, X, T, objective, rule: str, lr, mode: str) -> No
 # --8<-- [end:train]
 
 
-def forward(net, X, dtype: str = "float64"):
-    """Activations of every layer; see the contract in reference/__init__.py."""
-    net, X = as_network(net, dtype), _batch(X, dtype)
-    check_shapes(net, X)
+@contract.forward
+def forward(net: Network, X):
     with torch.no_grad():
-        return tuple(a.numpy() for a in _outputs(_layers(net), X, "exact"))
+        return _outputs(_layers(net), torch.tensor(X), "exact")
 
 
-def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
-    """E at the given parameters; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
+@contract.loss
+def loss(net: Network, X, T, loss_name: str):
     with torch.no_grad():
-        return float(losses.FUNCTIONS[loss_name](_outputs(_layers(net), X, "exact")[-1], T))
+        outputs = _outputs(_layers(net), torch.tensor(X), "exact")[-1]
+        return losses.FUNCTIONS[loss_name](outputs, torch.tensor(T))
 
 
-def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
-              lr=None) -> Gradients:
-    """∂E/∂W, ∂E/∂b and the errors e_l of ``rule``; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    lr = check_rule_lr(rule, lr)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
+@contract.gradients
+def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
+    X, T = torch.tensor(X), torch.tensor(T)
     return _gradients(_layers(net), X, T, loss_name, rule, lr)[1]
 
 
-def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-         dtype: str = "float64") -> Network:
-    """The Network after one gradient-descent step; see the contract in reference/__init__.py."""
-    return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
-
-
-def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-          steps: int = 1, dtype: str = "float64"):
-    """(final Network, loss after every step); see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    net, X, T = as_network(net, dtype), _batch(X, dtype), _batch(T, dtype)
-    check_shapes(net, X, T)
-    lr, steps = check_lr(lr), check_steps(steps)
+@contract.train
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
+    X, T = torch.tensor(X), torch.tensor(T)
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(net)
     optimizer = torch.optim.SGD(_parameters(layers), lr=lr)
@@ -218,27 +173,20 @@ def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch
         # The loss over the whole data set after the step.
         with torch.no_grad():
             losses_after[k] = objective(_outputs(layers, X, "exact")[-1], T)
-    return _network(layers, net), losses_after.numpy()
+    return _network(layers), losses_after
 
 
-def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-                 dtype: str = "float64") -> StackedStep:
-    """Loss, gradients, one step and the loss after it for every network of a stack of one
-    architecture, in one call; see the contract in reference/__init__.py."""
-    check_name("loss", loss_name, LOSSES)
-    check_name("rule", rule, RULES)
-    check_name("mode", mode, MODES)
-    stack = as_network(stack, dtype)
-    X = torch.from_numpy(np.array(X, dtype=dtype))
-    T = torch.from_numpy(np.array(T, dtype=dtype))
-    check_stack(stack, X, T)
-    lr = check_lr(lr)
+step = contract.step(train)
+
+
+@contract.stacked_step
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
+    X, T = torch.tensor(X), torch.tensor(T)
     loss_before, grads = _gradients(_layers(stack), X, T, loss_name, rule, lr)
-    # The step, with the same SGD that `train` uses; it updates `stack`'s arrays (as_network's
-    # copies) in place, after the gradients above were taken from them.
+    # The step, with the same SGD that `train` uses, on fresh copies of the parameters.
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(stack)
     _descend(torch.optim.SGD(_parameters(layers), lr=lr), layers, X, T, objective, rule, lr, mode)
     with torch.no_grad():
         loss_after = objective(_outputs(layers, X, "exact")[-1], T)
-    return StackedStep(loss_before.numpy(), grads, _network(layers, stack), loss_after.numpy())
+    return StackedStep(loss_before, grads, _network(layers), loss_after)
