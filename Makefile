@@ -37,14 +37,14 @@ docs: setup $(KATEX)
 
 # Rewrite tests/golden/ from the NumPy reference (after a deliberate change; review the diff).
 golden: setup
-	$(BIN)/python -m crosscheck.golden
+	$(BIN)/python -m tools.golden
 
 # Mutation testing (docs/testing.md): plants one small bug at a time in reference/ and in the
 # rule-specific code of torch_impl/ and jax_impl/, runs the suite on each, prints the score.
 # Not part of `make test`: see docs/testing.md for its run time; one worker per CPU
-# (`.venv/bin/python -m tests.mutation --jobs 1` for one), at the lowest priority.
+# (`.venv/bin/python -m tools.mutation --jobs 1` for one), at the lowest priority.
 mutation: setup
-	nice -n 19 $(BIN)/python -m tests.mutation
+	nice -n 19 $(BIN)/python -m tools.mutation
 
 lint: setup
 	$(BIN)/ruff check .

@@ -28,7 +28,9 @@ import time
 
 import numpy as np
 
-from crosscheck import backends, sweep
+from crosscheck import backends
+from crosscheck.report import as_json
+from crosscheck.runs import sweep
 
 BATCHES = (1, 10, 100, 1000, 4000)
 ARCHITECTURES = 6
@@ -147,7 +149,7 @@ def main() -> None:
         out = {"memory": [memory(modules, args.memory_count, trim) for trim in (False, True)]}
     else:
         out = {"by_batch": by_batch(modules), "compile_options": compile_options(),
-               "sweep": sweep.sweep(modules, args.count, seed=0).to_json()}
+               "sweep": as_json.sweep(sweep.sweep(modules, args.count, seed=0))}
     if args.json:
         print(json.dumps(out))
         return

@@ -1,22 +1,46 @@
-"""The backend registry: backends by name, imported only when asked for (einops-style).
+"""The backend registry: backends by name, imported only when asked for (einops-style), and
+checked against the contract when they load.
 
 ``numpy`` is the hand-written reference; ``torch`` and ``jax`` are the autograd versions. Another
 package can add its own backend through the entry-point group ``crosscheck.backends``: the entry
-point names a module (or object) that implements the contract of ``reference/__init__.py``.
+point names a module (or object) that implements the contract of ``reference/__init__.py``,
+which ``Backend`` states as a Protocol. A backend that lacks a function of it is refused in one
+line when it loads; one that computes less than everything declares ``SUPPORTS``.
 """
 
 from __future__ import annotations
 
 import importlib
 from importlib import metadata
+from typing import Protocol, runtime_checkable
+
+from reference.types import Supports
 
 BUILTIN = {"numpy": "reference", "torch": "torch_impl", "jax": "jax_impl"}
 FRAMEWORKS = {"numpy": "numpy", "torch": "torch", "jax": "jax"}
 ENTRY_POINT_GROUP = "crosscheck.backends"
 
 
+@runtime_checkable
+class Backend(Protocol):
+    """What a backend provides: the functions of the contract (``reference/__init__.py``) and
+    its framework's version. ``stacked_step`` is needed by ``crosscheck sweep`` only, and
+    ``SUPPORTS`` (a ``reference.Supports``) is optional: without it, everything is supported."""
+
+    def version(self) -> str: ...
+    def forward(self, net, X, dtype="float64"): ...
+    def loss(self, net, X, T, loss_name, dtype="float64"): ...
+    def gradients(self, net, X, T, loss_name, rule="exact", dtype="float64", lr=None): ...
+    def step(self, net, X, T, loss_name, lr, rule="exact", mode="batch", dtype="float64"): ...
+    def train(self, net, X, T, loss_name, lr, rule="exact", mode="batch", steps=1,
+              dtype="float64"): ...
+
+
+REQUIRED = ("version", "forward", "loss", "gradients", "step", "train")
+
+
 class BackendUnavailable(RuntimeError):
-    """A backend was asked for by name but cannot be loaded."""
+    """A backend was asked for by name but cannot be loaded, or does not keep the contract."""
 
 
 def _entry_points():
@@ -29,10 +53,10 @@ def names() -> list[str]:
 
 
 def load(name: str):
-    """The backend module of ``name``; BackendUnavailable with a one-line reason otherwise."""
+    """The backend module of ``name``, checked; BackendUnavailable with a one-line reason."""
     if name in BUILTIN:
         try:
-            return importlib.import_module(BUILTIN[name])
+            return checked(name, importlib.import_module(BUILTIN[name]), BUILTIN[name])
         except ImportError as exc:
             missing = getattr(exc, "name", None) or str(exc)
             raise BackendUnavailable(
@@ -43,10 +67,30 @@ def load(name: str):
     if entry is None:
         raise BackendUnavailable(f"unknown backend {name!r}; known: {', '.join(names())}")
     try:
-        return entry.load()
+        module = entry.load()
     except Exception as exc:  # a third-party backend may fail in any way; say so in one line
         raise BackendUnavailable(
             f"backend {name!r} ({entry.value}) failed to load: {exc}") from None
+    return checked(name, module, entry.value)
+
+
+def checked(name: str, module, where: str):
+    """``module`` if it keeps the contract; BackendUnavailable naming what it lacks."""
+    missing = [function for function in REQUIRED if not callable(getattr(module, function, None))]
+    if missing:
+        raise BackendUnavailable(
+            f"backend {name!r} ({where}) lacks {', '.join(missing)}: a backend provides the "
+            "functions of the contract in reference/__init__.py")
+    supports = getattr(module, "SUPPORTS", None)
+    if supports is not None and not isinstance(supports, Supports):
+        raise BackendUnavailable(f"backend {name!r} ({where}): SUPPORTS must be a "
+                                 "reference.Supports, got " + type(supports).__name__)
+    return module
+
+
+def supports(module) -> Supports:
+    """What the backend declares it computes (everything, unless it says otherwise)."""
+    return getattr(module, "SUPPORTS", None) or Supports()
 
 
 def available() -> list[str]:

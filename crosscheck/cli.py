@@ -1,8 +1,9 @@
-"""The ``crosscheck`` command: examples side by side on the NumPy, PyTorch and JAX backends.
+"""The crosscheck command: examples side by side on the NumPy, PyTorch and JAX backends.
 
 Exit codes: 0 all backends agree and every published figure holds; 1 a disagreement, a figure
-that does not hold, or a training run whose loss became NaN or infinite; 2 bad input or usage
-(one line on stderr, never a traceback).
+that does not hold, a backend that failed, or a training run whose loss became NaN or infinite;
+2 bad input or usage, a rule that cannot be applied to the weights it meets among them (one line
+on stderr, never a traceback); 141 when the reader of the output went away (``| head``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from crosscheck import backends as registry
 from crosscheck import examples
 from reference.types import DTYPES, MODES, RULES, RuleUndefined
 
+RULE_HELP = (
+    "exact: the chain rule, what autograd computes; raw_error: the errors, not the deltas, go "
+    "back (seed 000's H^T·E); proportional: each error split over a neuron's incoming weights "
+    "in proportion to them (seeds 000/001); raw_error_new_weights: raw_error through weights "
+    "already updated")
+BROKEN_PIPE = 141          # 128 + SIGPIPE, what a shell reports for a reader that went away
+
 
 class UsageError(Exception):
     """Bad input or usage: reported as one line, exit code 2."""
@@ -26,14 +34,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _positive_int(text):
+# --- option values -------------------------------------------------------------------------------
+def _number(text, kind=float, low=None, high=None, what="a number"):
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= examples.MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to {examples.MAX_STEPS}, "
-                                         f"got {text}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if (low is not None and not value >= low) or (high is not None and not value <= high):
+        bounds = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise argparse.ArgumentTypeError(f"expected {what} {bounds}, got {text}")
+    return value
+
+
+def _positive_int(text):
+    return _number(text, int, 1, examples.MAX_STEPS, "a whole number")
+
+
+def _seed(text):
+    return _number(text, int, 0, what="a whole number")
+
+
+def _positive_float(text):
+    value = _number(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
@@ -57,26 +81,6 @@ def _writable_folder(text):
     return text
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
-    return value
-
-
 def _rule_list(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in RULES]
@@ -85,12 +89,15 @@ def _rule_list(text):
     return names
 
 
+# --- the parser ----------------------------------------------------------------------------------
 def _common(parser, rule=True, json_help="print one JSON object"):
     parser.add_argument("--backends", metavar="LIST",
                         help="comma-separated backends, e.g. numpy,torch,jax (default: every "
-                             "built-in backend whose framework is installed)")
+                             "built-in backend whose framework is installed); the first is the "
+                             "reference the others are compared with")
     if rule:
-        parser.add_argument("--rule", choices=RULES, help="override the example's rule")
+        parser.add_argument("--rule", choices=RULES, help=f"override the example's rule: "
+                                                          f"{RULE_HELP}")
     parser.add_argument("--dtype", choices=DTYPES, default="float64",
                         help="precision of every backend (default float64)")
     parser.add_argument("--steps", type=_positive_int, help="override the example's steps")
@@ -113,30 +120,34 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
     command("list", "the shipped examples, one line each", ["crosscheck list"])
-
     show = command("show", "the network, data, settings and published figures of an example",
                    ["crosscheck show seed002-linear", "crosscheck show my-network.toml"])
     show.add_argument("name", help="a shipped example or an example file (.toml)")
+    _add_run_and_check(command)
+    _add_train_and_rules(command)
+    _add_sweep(command)
+    return parser
 
+
+def _add_run_and_check(command):
     run = command("run", "run shipped examples on every backend and compare them",
                   ["crosscheck run seed002-linear", "crosscheck run --all --backends numpy --json",
                    "crosscheck run xor --rule raw_error --steps 100 --full",
                    "crosscheck run --all --report out"])
     run.add_argument("name", nargs="?", help="a shipped example (see crosscheck list)")
     run.add_argument("--all", action="store_true", help="run every shipped example")
-    run.add_argument("--full", action="store_true",
-                     help="show every reported number, not only the published ones")
     run.add_argument("--report", metavar="DIR", type=_writable_folder,
                      help="also write DIR/summary.md and one loss plot per example")
-    _common(run)
-
     check = command("check", "run your own example file on every backend and compare them",
                     ["crosscheck check my-network.toml", "crosscheck check my-network.toml --json"])
     check.add_argument("file", help="an example file in the format of docs/example-format.md")
-    check.add_argument("--full", action="store_true",
-                       help="show every reported number, not only the published ones")
-    _common(check)
+    for parser in (run, check):
+        parser.add_argument("--full", action="store_true",
+                            help="show every reported number, not only the published ones")
+        _common(parser)
 
+
+def _add_train_and_rules(command):
     train = command("train", "train an example on every backend: loss per step, side by side",
                     ["crosscheck train xor", "crosscheck train xor --steps 2000 --plot xor.png",
                      "crosscheck train my-network.toml --rule raw_error --json"])
@@ -144,14 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="FILE.png", type=_writable_file,
                        help="draw the loss per step and the difference between backends")
     _common(train, json_help="print the run's JSON object (as crosscheck run --json)")
-
     rules = command(
         "rules", "how far the tutorials' rules stray from the gradient",
         ["crosscheck rules xor", "crosscheck rules seed000 --plot rules.png",
          "crosscheck rules xor --rules exact,raw_error --steps 2000 --json"],
         description="Per layer, the cosine between each rule's first update and the true "
                     "gradient and their relative difference; then a training run under each "
-                    "rule: loss per step, steps to reach --threshold, truth table reached.")
+                    f"rule: loss per step, steps to reach --threshold, truth table reached. "
+                    f"The rules: {RULE_HELP}.")
     rules.add_argument("name", help="a shipped example or an example file (.toml)")
     rules.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
                        help=f"comma-separated rules (default: {','.join(RULES)})")
@@ -161,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="draw the loss curves to a PNG file")
     _common(rules, rule=False)
 
+
+def _add_sweep(command):
     sweep = command(
         "sweep", "random networks cross-checked on every backend, thousands a second",
         ["crosscheck sweep", "crosscheck sweep --count 20000 --seed 7 --json",
@@ -190,9 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="precision of every backend (default float64)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
-    return parser
 
 
+# --- the commands --------------------------------------------------------------------------------
 def _backends(option: str | None) -> dict:
     if option is None:
         return {name: registry.load(name) for name in registry.available()}
@@ -207,27 +220,26 @@ def _example_path(name: str):
     return name if name.endswith(".toml") or os.sep in name else examples.find(name)
 
 
-def _progress(args, label):
-    from crosscheck.progress import Progress
+def _progress(args, label, unit="steps"):
+    from crosscheck.report.progress import Progress
 
-    return Progress(label, enabled=False if args.json else None)
+    return Progress(label, enabled=False if args.json else None, unit=unit)
 
 
 def _run_one(path, args, modules):
-    from crosscheck import harness
+    from crosscheck.runs import example as runs
 
     example = examples.load(path)
     try:
-        return harness.run(example, modules, _progress(args, example.name), rule=args.rule,
-                           dtype=args.dtype, steps=args.steps, mode=args.mode, lr=args.lr)
+        return runs.run(example, modules, _progress(args, example.name), rule=args.rule,
+                        dtype=args.dtype, steps=args.steps, mode=args.mode, lr=args.lr)
     except RuleUndefined as exc:
         raise UsageError(f"{path}: rule: {exc}") from None
-    except harness.Diverged as exc:
+    except runs.Diverged as exc:
         exc.args = (f"{example.name}: {exc}",)
         raise
 
 
-# --- the commands ----------------------------------------------------------------------------
 def _list(args) -> int:
     for path in examples.shipped():
         example = examples.load(path)
@@ -236,14 +248,14 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    from crosscheck import table
+    from crosscheck.report import tables
 
-    print(table.describe(examples.load(_example_path(args.name))))
+    print(tables.describe(examples.load(_example_path(args.name))))
     return 0
 
 
 def _run_or_check(args) -> int:
-    from crosscheck import table
+    from crosscheck.report import as_json, tables
 
     if args.command == "run":
         if args.all == bool(args.name):
@@ -255,14 +267,15 @@ def _run_or_check(args) -> int:
     reports = [_run_one(path, args, modules) for path in paths]
     if args.json:
         if args.command == "run" and args.all:
-            out = {"examples": [r.to_json() for r in reports], "ok": all(r.ok for r in reports)}
+            out = {"examples": [as_json.run(r) for r in reports],
+                   "ok": all(r.ok for r in reports)}
         else:
-            out = reports[0].to_json()
+            out = as_json.run(reports[0])
         print(json.dumps(out, indent=1))
     else:
-        print("\n\n".join(table.render(report, full=args.full) for report in reports))
+        print("\n\n".join(tables.render(report, full=args.full) for report in reports))
     if getattr(args, "report", None):
-        from crosscheck import summary
+        from crosscheck.report import summary
 
         where = summary.write(args.report, reports)
         print(f"\nreport: {where} (and one loss plot per example beside it)",
@@ -270,53 +283,58 @@ def _run_or_check(args) -> int:
     return 0 if all(report.ok for report in reports) else 1
 
 
-def _train(args) -> int:
-    from crosscheck import plots, table
-
-    report = _run_one(_example_path(args.name), args, _backends(args.backends))
+def _plotted(args, report, draw, doc, text, indent=None) -> int:
+    """Draw ``--plot``, print the JSON or the text, and the exit code of the report."""
     if args.plot:
-        plots.training(report, args.plot)
+        draw(report, args.plot)
     if args.json:
-        print(json.dumps(report.to_json(), indent=1))
+        print(json.dumps(doc(report), indent=indent))
     else:
-        print(table.render_training(report))
+        print(text(report))
         if args.plot:
             print(f"plot: {args.plot}")
     return 0 if report.ok else 1
+
+
+def _train(args) -> int:
+    from crosscheck.report import as_json, plots, tables
+
+    report = _run_one(_example_path(args.name), args, _backends(args.backends))
+    return _plotted(args, report, plots.training, as_json.run, tables.render_training, 1)
 
 
 def _rules(args) -> int:
-    from crosscheck import plots, rules
+    from crosscheck.report import as_json, plots
+    from crosscheck.report import rules as text
+    from crosscheck.runs import rules
 
     example = examples.load(_example_path(args.name))
     report = rules.measure(example, _backends(args.backends), args.rules, args.threshold,
-                           args.dtype, args.steps, args.mode, args.lr)
-    if args.plot:
-        plots.rules(report, args.plot)
-    if args.json:
-        print(json.dumps(report.to_json()))
-    else:
-        print(rules.render(report))
-        if args.plot:
-            print(f"plot: {args.plot}")
-    return 0 if report.ok else 1
+                           args.dtype, args.steps, args.mode, args.lr,
+                           _progress(args, example.name, "rules"))
+    return _plotted(args, report, plots.rules, as_json.rules, text.render)
 
 
 def _sweep(args) -> int:
-    from crosscheck import sweep
+    from crosscheck.report import as_json
+    from crosscheck.report import sweep as text
+    from crosscheck.runs import sweep
 
     modules = _backends(args.backends)
     if "numpy" not in modules:
         raise UsageError("crosscheck sweep: --backends: the sweep compares every backend with "
                          "the NumPy reference, so the list must include numpy")
+    lacking = [name for name, module in modules.items() if not hasattr(module, "stacked_step")]
+    if lacking:
+        raise UsageError(f"crosscheck sweep: --backends: not supported by {lacking[0]}: it has "
+                         "no stacked_step")
     try:
         report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
                              args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
-                             _progress(args, f"{args.count} networks"))
-    except RuleUndefined as exc:        # not drawn on purpose: the draw keeps row sums positive
-        print(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(report.to_json(), indent=1) if args.json else sweep.render(report))
+                             _progress(args, f"{args.count} networks", "architectures"))
+    except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
+        raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
+    print(json.dumps(as_json.sweep(report), indent=1) if args.json else text.render(report))
     return 0 if report.ok else 1
 
 
@@ -327,17 +345,22 @@ COMMANDS = {"list": _list, "show": _show, "run": _run_or_check, "check": _run_or
 def main(argv=None) -> int:
     import numpy as np
 
-    from crosscheck.harness import Diverged
+    from crosscheck.runs.example import Diverged
 
     try:
         args = build_parser().parse_args(argv)
         # A diverging run is reported by Diverged with its step; NumPy need not warn first.
         with np.errstate(all="ignore"):
-            return COMMANDS[args.command](args)
+            code = COMMANDS[args.command](args)
+        sys.stdout.flush()           # inside the try: a reader gone is a BrokenPipeError here
+        return code
     except (UsageError, examples.ExampleError, examples.UnknownExample,
             registry.BackendUnavailable) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:          # the reader went away (`crosscheck run --all | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except OSError as exc:           # an output that cannot be written after all
         print(f"crosscheck: cannot write {exc.filename or ''}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -348,9 +371,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("crosscheck: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:          # the reader went away (`crosscheck run --all | head`)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
 
 
 if __name__ == "__main__":

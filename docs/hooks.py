@@ -17,7 +17,11 @@ from pathlib import Path
 from mkdocs.structure.files import File
 
 import reference
-from crosscheck import backends, examples, harness, plots, rules, table
+from crosscheck import backends, examples
+from crosscheck.report import plots, tables
+from crosscheck.report import rules as rules_text
+from crosscheck.runs import example as runs
+from crosscheck.runs import rules
 
 DOCS = Path(__file__).resolve().parent
 RULES_EXAMPLES = ("xor", "seed000")
@@ -42,17 +46,17 @@ def on_files(files, config):
 
 def _run(name: str) -> str:
     modules = {n: backends.load(n) for n in backends.available()}
-    report = harness.run(examples.load(examples.find(name)), modules)
-    return f"```text\n{table.render(report)}\n```"
+    report = runs.run(examples.load(examples.find(name)), modules)
+    return f"```text\n{tables.render(report)}\n```"
 
 
 def _check(name: str) -> str:
-    report = harness.run(examples.load(DOCS / name), {"numpy": reference})
-    return f"```text\n$ crosscheck check docs/{name} --backends numpy\n{table.render(report)}\n```"
+    report = runs.run(examples.load(DOCS / name), {"numpy": reference})
+    return f"```text\n$ crosscheck check docs/{name} --backends numpy\n{tables.render(report)}\n```"
 
 
 def _rules(name: str) -> str:
-    text = rules.render(_rules_reports[name])
+    text = rules_text.render(_rules_reports[name])
     return (f"```text\n$ crosscheck rules {name} --backends numpy\n{text}\n```\n\n"
             f"![Loss per step under each rule: {name}](generated/rules-{name}.png)")
 

@@ -1,16 +1,20 @@
-"""Shared test helpers: one comparison whose failure says where and by how much, random networks.
+"""Shared test helpers: the harness's one comparison with a failure that says where, and random
+networks.
 
-``assert_close`` plays the part of tinygrad's ``helper_test_op``: every comparison in the suite
-goes through it, so a failure always names the backend, the layer, the parameter, the index,
-both values and the difference.
+``assert_close`` plays the part of tinygrad's ``helper_test_op`` for single arrays and
+``assert_results_agree`` for whole results: both go through ``crosscheck.compare.comparison``,
+the comparison every command uses, so a failure always names the backend, the quantity, the
+layer, the parameter, the index, both values and the difference, and a test judges agreement
+exactly as ``crosscheck run`` does.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from crosscheck import backends
+from crosscheck.compare.comparison import Comparison
+from crosscheck.compare.quantities import REPORTED, Place
 from reference import Layer
 
 
@@ -22,25 +26,30 @@ def load_backend(name):
         pytest.skip(str(exc))
 
 
+def _fail_if(comparison: Comparison, backend: str) -> None:
+    found = comparison.disagreement
+    if found is not None:
+        raise AssertionError(f"{backend}: {found}; {comparison.differing} of "
+                             f"{comparison.compared} numbers differ")
+
+
 def assert_close(actual, expected, *, rtol, backend="numpy", against="expected", layer=None,
-                 param="", quantity=""):
-    """Assert |actual − expected| ≤ rtol · max(1, |expected|) elementwise, or say where not."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    where = " ".join(p for p in (quantity, f"layer {layer}" if layer is not None else "", param)
-                     if p)
-    assert actual.shape == expected.shape, (
-        f"{backend}: {where}: shape {actual.shape} but {against} has {expected.shape}")
-    diff = np.abs(actual - expected)
-    scaled = diff / np.maximum(1.0, np.abs(expected))
-    bad = ~(scaled <= rtol)          # also catches NaN
-    if bad.any():
-        k = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(scaled, nan=np.inf), -1))),
-                             diff.shape) if diff.shape else ()
-        index = f" index {list(map(int, k))}" if k else ""
-        raise AssertionError(
-            f"{backend}: {where}{index}: {backend} = {float(actual[k])!r}, "
-            f"{against} = {float(expected[k])!r}, difference {diff[k]:.3g} "
-            f"(relative {scaled[k]:.3g} > {rtol:g}); {int(bad.sum())} of {bad.size} entries differ")
+                 param="", quantity="", scale=None):
+    """Assert |actual − expected| ≤ rtol × scale elementwise (scale: the largest magnitude of
+    ``expected`` unless given), or say where not."""
+    comparison = Comparison(against)
+    comparison.add_array(backend, Place(quantity or "value", layer, param or None), expected,
+                         actual, rtol, scale)
+    _fail_if(comparison, backend)
+
+
+def assert_results_agree(got, want, *, backend, against, dtype, steps, scales=None,
+                         quantities=REPORTED):
+    """Every reported quantity of two Results, by the tolerance policy of ``crosscheck run``."""
+    comparison = Comparison(against, want, quantities=quantities, dtype=dtype, steps=steps,
+                            scales=scales)
+    comparison.add(backend, got)
+    _fail_if(comparison, backend)
 
 
 def random_network(rng, depth, activations, n_inputs, *, bias_kinds=("present", "absent",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crosscheck import examples
 from crosscheck.cli import main
 from crosscheck.examples import EXAMPLES_DIR
 
@@ -197,7 +198,8 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
-JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "max_abs_diff", "checks", "ok"}
+JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
+             "checks", "skipped", "failed", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "gradients", "errors",
                 "params_after", "loss_after", "losses"}
 
@@ -361,3 +363,36 @@ def test_impossible_outputs_and_sizes_are_refused_before_computing(capsys, argv)
     code, out, err = run_cli(capsys, *argv, "--backends", "numpy")
     assert code == 2 and out == ""
     assert_one_line(err, f"crosscheck {argv[0]}: argument")
+
+
+# --- fixed on the way (each test failed before its fix) ----------------------------------------
+def test_a_reader_that_goes_away_ends_the_run_quietly():
+    """`crosscheck run --all | head -1`: no "cannot write", no traceback; the exit status is
+    the shell's for a closed pipe (141), not 2 (bad input)."""
+    command = [sys.executable, "-m", "crosscheck", "run", "--all", "--backends", "numpy"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        first = process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        code = process.wait()
+    assert first and code == 141 and err == "", (code, err)
+
+
+def test_help_is_plain_text_and_explains_every_rule(capsys):
+    for command in ([], ["run"], ["check"], ["rules"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert "``" not in out, command
+        if command in (["run"], ["check"]):
+            for rule in ("exact: the chain rule", "raw_error: the errors, not the deltas",
+                         "proportional: each error split", "raw_error_new_weights: raw_error"):
+                assert rule in out, (command, rule)
+
+
+def test_steps_zero_is_zero_not_the_examples_steps():
+    from crosscheck.runs.example import Settings
+
+    example = examples.load(examples.find("xor"))
+    assert Settings.of(example, steps=0).steps == 0
+    assert Settings.of(example).steps == example.steps == 5000

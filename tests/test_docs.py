@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from crosscheck import errata
+from tools import errata_table as errata
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_errata_table_is_current():
     page = errata.PAGE.read_text()
     assert errata.render(page) == page, \
-        "docs/errata.md is stale: run python -m crosscheck.errata --write"
+        "docs/errata.md is stale: run python -m tools.errata_table --write"
 
 
 def test_errata_table_lists_seed002_products_printed_vs_computed():

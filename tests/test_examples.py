@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 import reference
-from crosscheck import examples, harness
+from crosscheck import examples
+from crosscheck.runs import example as runs
 
 SHIPPED = examples.shipped()
 
@@ -17,7 +18,7 @@ SHIPPED = examples.shipped()
 @pytest.mark.parametrize("path", SHIPPED, ids=[f"{p.stem}-numpy" for p in SHIPPED])
 def test_published_figures_hold_and_errata_are_confirmed(path):
     example = examples.load(path)
-    report = harness.run(example, {"numpy": reference})
+    report = runs.run(example, {"numpy": reference})
     wrong = [f"{c.figure.key} ({c.figure.label}): printed {c.figure.printed}, numpy computes "
              f"{c.computed!r}, " + ("but it rounds to the print, so it is no erratum"
                                     if c.figure.erratum else "which does not round to it")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crosscheck.figures import rounds_to
+from crosscheck.compare.published import rounds_to
 
 
 @pytest.mark.parametrize(("computed", "printed", "holds"), [

@@ -1,23 +1,25 @@
-"""Every backend reproduces the stored float64 results (tests/golden/) to 1e-12.
+"""Every backend reproduces the stored float64 results (tests/golden/) by the policy of
+``crosscheck run``: 1e-12 of each number's scale at the first step and after one step, 1e-9 after
+a longer run (XOR's 20,000 updates).
 
 The golden files were written by the NumPy reference under the framework versions they record.
 A failure names the example, the rule, the backend and the quantity, and shows both numbers, so
-a framework upgrade that changes a result says exactly what moved. Long training runs (XOR's
-20,000 updates) get 1e-9, the cross-test bound for a full run; see test_cross_backends.py.
-Regenerate with `make golden` after a deliberate change.
+a framework upgrade that changes a result says exactly what moved. Regenerate with
+`make golden` after a deliberate change.
 """
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 import reference
-from crosscheck import examples, golden, harness
-from tests.helpers import assert_close
-from tests.test_cross_backends import backend, results
+from crosscheck import examples
+from crosscheck.report.as_json import read_result
+from tests.helpers import assert_results_agree
+from tests.test_cross_backends import backend, example_of, results, scales
+from tools import golden
 
 CASES = [(p.stem, rule) for p in examples.shipped() for rule in reference.RULES]
 
@@ -34,11 +36,7 @@ def test_backend_reproduces_golden_results(name, rule, backend_name):
     if backend_name != "numpy":
         backend(backend_name)           # skips with the reason when the framework is missing
     doc = json.loads(golden.path_for(name, rule).read_text())
-    stored = {key: doc["results"][key] for key in harness.FIELDS}
-    got = results(backend_name, name, rule, "float64", harness.CHAOTIC.get((name, rule)))
-    long_run = doc["steps"] > 1
-    for (where, phase, x), (_, _, y) in zip(harness.leaves(got), harness.leaves(stored)):
-        rtol = 1e-9 if long_run and phase == "after steps" else 1e-12
-        assert_close(np.asarray(x), np.asarray(y, dtype=float), rtol=rtol,
-                     backend=f"{name} [{rule}] {backend_name}",
-                     against=f"golden (written under {doc['versions']})", quantity=where)
+    got = results(backend_name, name, rule, "float64", example_of(name).chaotic_steps.get(rule))
+    assert_results_agree(got, read_result(doc["results"]), backend=f"{name} [{rule}] "
+                         f"{backend_name}", against=f"golden (written under {doc['versions']})",
+                         dtype="float64", steps=doc["steps"], scales=scales(name, rule))

@@ -1,4 +1,4 @@
-"""The mutation tool itself (tests/mutation.py): it finds the code it is meant to mutate, a mutant
+"""The mutation tool itself (tools/mutation.py): it finds the code it is meant to mutate, a mutant
 changes one expression and nothing else, and every mutant recorded as equivalent still exists and
 is explained in docs/testing.md. Running the mutants is ``make mutation``, not part of this file."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import mutation
+from tools import mutation
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_every_equivalent_mutant_exists_and_is_explained_in_the_docs(mutants):
     keys = {m.key for m in mutants}
     page = (ROOT / "docs" / "testing.md").read_text()
     for key, reason in mutation.equivalents().items():
-        assert key in keys, (f"tests/mutation_equivalent.toml: no such mutant any more: {key} "
+        assert key in keys, (f"tools/mutation_equivalent.toml: no such mutant any more: {key} "
                              "(the code changed: run make mutation and update the list)")
         assert len(reason) > 20, f"{key}: give the reason"
         _, change = key.split("::", 1)[1].split(": ", 1)

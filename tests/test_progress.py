@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from crosscheck.cli import main
-from crosscheck.progress import Progress
+from crosscheck.report.progress import Progress
 
 
 class Clock:

@@ -8,6 +8,7 @@ catch it and say which layer and which index.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -15,8 +16,10 @@ import textwrap
 import pytest
 
 import reference
-from crosscheck import backends, examples, harness
+from crosscheck import backends, examples
 from crosscheck.cli import main
+from crosscheck.runs import example as runs
+from tests.helpers import load_backend
 
 BUGGY = '''
 """The reference with one planted bug: ∂E/∂W[0][1, 0] is 1% too large."""
@@ -37,14 +40,21 @@ def gradients(net, X, T, loss_name, rule="exact", dtype="float64", lr=None):
 '''
 
 
+def register(tmp_path, monkeypatch, name: str, source: str) -> None:
+    """A throw-away distribution on sys.path whose entry point names the module ``source``."""
+    (tmp_path / f"{name}_backend.py").write_text(source)
+    info = tmp_path / f"{name}_backend-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-backend\n"
+                                   "Version: 0.0.1\n")
+    (info / "entry_points.txt").write_text(f"[crosscheck.backends]\n{name} = {name}_backend\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, f"{name}_backend", raising=False)
+
+
 @pytest.fixture
 def buggy_backend(tmp_path, monkeypatch):
-    (tmp_path / "buggy_backend.py").write_text(BUGGY)
-    info = tmp_path / "buggy_backend-0.0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: buggy-backend\nVersion: 0.0.1\n")
-    (info / "entry_points.txt").write_text("[crosscheck.backends]\nbuggy = buggy_backend\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    register(tmp_path, monkeypatch, "buggy", BUGGY)
     yield
     sys.modules.pop("buggy_backend", None)
 
@@ -52,11 +62,12 @@ def buggy_backend(tmp_path, monkeypatch):
 def test_registered_backend_is_listed_and_its_bug_is_caught(buggy_backend, capsys):
     assert "buggy" in backends.names()
     example = examples.load(examples.find("seed002-linear"))
-    report = harness.run(example, {"numpy": reference, "buggy": backends.load("buggy")})
+    report = runs.run(example, {"numpy": reference, "buggy": backends.load("buggy")})
     assert not report.ok and not report.agree
-    assert report.worst.where == "gradients[layer 0].weights[1][0]"
-    assert report.worst.backends == ("numpy", "buggy")
-    assert report.worst.values[1] == pytest.approx(1.01 * report.worst.values[0], rel=1e-15)
+    worst = report.comparison.worst
+    assert str(worst.place) == "gradients[layer 0].weights[1][0]"
+    assert worst.backends == ("numpy", "buggy")
+    assert worst.values[1] == pytest.approx(1.01 * worst.values[0], rel=1e-15)
 
     code = main(["run", "seed002-linear", "--backends", "numpy,buggy"])
     out = capsys.readouterr().out
@@ -104,3 +115,69 @@ def test_frameworks_are_not_imported_until_asked_for():
     if "needs torch" in done.stderr:
         pytest.skip("torch is not installed")
     assert done.returncode == 0, done.stderr
+
+
+# A backend that cannot do raw_error: one declares it, one only asserts (as a new user's might).
+LIMITED = """
+import reference
+from reference import *  # noqa: F401,F403
+
+NAME = "limited"
+SUPPORTS = reference.Supports(rules=("exact", "proportional"))
+"""
+
+ASSERTING = """
+import reference
+from reference import *  # noqa: F401,F403
+
+NAME = "asserting"
+
+
+def gradients(net, X, T, loss_name, rule="exact", dtype="float64", lr=None):
+    assert rule != "raw_error", "raw_error is not implemented"
+    return reference.gradients(net, X, T, loss_name, rule, dtype, lr)
+"""
+
+
+def test_a_backend_that_declares_what_it_supports_is_skipped_for_the_rest(tmp_path, monkeypatch,
+                                                                         capsys):
+    register(tmp_path, monkeypatch, "limited", LIMITED)
+    code = main(["run", "seed001-raw-error", "--backends", "numpy,limited", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and list(out["backends"]) == ["numpy"]
+    assert out["skipped"] == {"limited": "not supported by limited: rule raw_error"}
+    assert main(["run", "seed001-exact", "--backends", "numpy,limited"]) == 0
+    assert "numpy, limited agree" in capsys.readouterr().out
+
+
+def test_a_backend_that_raises_is_reported_and_the_other_examples_still_run(tmp_path,
+                                                                           monkeypatch, capsys):
+    """An AssertionError inside a backend is one line in the verdict (exception, message,
+    file and line), exit 1; every other example of `run --all` is still computed and shown."""
+    register(tmp_path, monkeypatch, "asserting", ASSERTING)
+    code = main(["run", "--all", "--backends", "numpy,asserting"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err
+    assert out.count("\n\n" + "OK") + out.count("\n\nFAIL") == len(examples.shipped())
+    section = out.split("seed000 — ")[1]
+    verdict = " ".join(next(p for p in section.split("\n\n") if p.startswith("FAIL")).split())
+    assert "asserting FAILED: AssertionError: raw_error is not implemented (" in verdict
+    assert "asserting_backend.py:" in verdict
+
+
+def test_a_backend_that_lacks_a_function_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    register(tmp_path, monkeypatch, "partial", "def version():\n    return '1'\n"
+                                              "def forward(net, X, dtype='float64'):\n"
+                                              "    return ()\n")
+    assert main(["run", "seed002-linear", "--backends", "numpy,partial"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "backend 'partial' (partial_backend) lacks loss, gradients, step, train" in err
+
+
+@pytest.mark.parametrize("name", list(backends.BUILTIN))
+def test_the_built_in_backends_keep_the_protocol_and_support_everything(name):
+    module = load_backend(name)
+    assert isinstance(module, backends.Backend)
+    assert backends.supports(module) == reference.Supports()
+    assert all(name in module.__all__ for name in (*backends.REQUIRED, "stacked_step"))

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import backends, examples, rules
+from crosscheck import backends, examples
 from crosscheck.cli import main
+from crosscheck.runs import rules
 
 OUT = 0.92000001          # seed001's output, σ(Σ w·h + b) with its bias, to 8 digits
 
@@ -53,7 +54,7 @@ def test_every_rule_shares_the_top_layer_update(seed001):
 
 
 def test_backends_agree_on_every_measurement(seed001):
-    assert seed001.ok, str(seed001.worst)
+    assert seed001.ok, str(seed001.comparison.worst)
 
 
 def test_raw_error_is_exact_on_seed002():
@@ -107,3 +108,23 @@ def test_a_rule_that_breaks_down_is_reported_not_raised(tmp_path, capsys):
 def test_unknown_rule_is_exit_2(capsys):
     assert main(["rules", "xor", "--rules", "exact,hebb"]) == 2
     assert "expected rules from" in capsys.readouterr().err
+
+
+def test_progress_is_called_as_the_progress_bar_takes_it():
+    """measure reports (label, done, total) before each rule and at the end, the signature of
+    crosscheck.report.progress.Progress, which draws it."""
+    import io
+
+    from crosscheck.report.progress import Progress
+
+    calls, stream = [], io.StringIO()
+    bar = Progress("xor", stream=stream, enabled=True, delay=0.0, unit="rules")
+
+    def record(label, done, total):
+        calls.append((label, done, total))
+        bar(label, done, total)
+
+    rules.measure(examples.load(examples.find("xor")), {"numpy": reference},
+                  ["exact", "raw_error"], steps=3, progress=record)
+    assert calls == [("rules", 0, 2), ("rules", 1, 2), ("rules", 2, 2)]
+    assert "xor rules: [" in stream.getvalue() and "1/2 rules" in stream.getvalue()

@@ -22,7 +22,7 @@ import pytest
 
 import reference as R
 from crosscheck import examples
-from crosscheck.figures import rounds_to
+from crosscheck.compare.published import rounds_to
 
 FOLDER = Path(__file__).resolve().parent.parent / "docs" / "side_by_side"
 SEED002 = ["seed002_numpy", "seed002_torch", "seed002_jax"]

@@ -10,19 +10,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from crosscheck import cli, examples, harness, sweep
+from crosscheck import cli, examples
+from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
+from crosscheck.runs import sweep
 from reference.types import ACTIVATIONS, LOSSES, MODES, RULES
 from tests.helpers import assert_close, load_backend
 
 # Stacked and one-network runs are the same arithmetic on differently blocked matrix products
 # (and, for JAX, differently optimised XLA), so they agree to rounding: the float64 one-step
 # cross-backend tolerance.
-RTOL = harness.TOLERANCE[("float64", "first step")]
+RTOL = TOLERANCE[("float64", FIRST_STEP)]
 
 
 def cases():
@@ -126,19 +129,23 @@ def test_stacked_step_refuses_a_stack_that_does_not_fit(backend, bad):
         load_backend(backend).stacked_step(stack, X, T, arch.loss, 0.1)
 
 
+def _stacked(module, arch, group):
+    return sweep.as_result(module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule,
+                                               arch.mode))
+
+
 def test_compare_group_names_the_network_the_place_and_both_values():
     import reference
 
     arch = cases()[0]
     group = sweep.draw_group(np.random.default_rng(1), arch, 6)
-    ref = reference.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
-    wrong = reference.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode)
-    wrong.gradients.weights[1][4, 0, 0] += 1e-9       # one entry of network 4, by 1e-9
-    checked = sweep.compare_group("planted", wrong, ref)
-    assert checked.per_network[4] > RTOL and (np.delete(checked.per_network, 4) == 0).all()
+    ref, wrong = _stacked(reference, arch, group), _stacked(reference, arch, group)
+    wrong.gradients[1].weights[4, 0, 0] *= 1 + 1e-9       # one entry of network 4, by 1e-9
+    checked = sweep.compare_group(arch, group, {"numpy": ref, "planted": wrong})
+    assert checked.per_network[4] > 1 and (np.delete(checked.per_network, 4) == 0).all()
     worst = checked.worst
-    assert (worst.network, worst.where, worst.index) == (4, "gradients[layer 1].weights", (0, 0))
-    assert worst.value - worst.reference == pytest.approx(1e-9, rel=1e-3)
+    assert (worst.network, str(worst.place)) == (4, "gradients[layer 1].weights[0][0]")
+    assert worst.values[1] - worst.values[0] == pytest.approx(1e-9 * worst.values[0], rel=1e-3)
 
 
 def test_compare_group_counts_nan_and_a_missing_bias_as_disagreements():
@@ -146,18 +153,18 @@ def test_compare_group_counts_nan_and_a_missing_bias_as_disagreements():
 
     arch = next(a for a in cases() if "present" in a.biases)
     group = sweep.draw_group(np.random.default_rng(1), arch, 3)
-    run = (arch.loss, arch.learning_rate, arch.rule, arch.mode)
-    ref, wrong = reference.stacked_step(*group, *run), reference.stacked_step(*group, *run)
-    wrong.gradients.errors[0][2, 0, 0] = np.nan
-    checked = sweep.compare_group("planted", wrong, ref)
-    assert checked.per_network[2] == np.inf and checked.worst.where == "errors[layer 0]"
+    ref, wrong = _stacked(reference, arch, group), _stacked(reference, arch, group)
+    wrong.errors[0][2, 0, 0] = np.nan
+    checked = sweep.compare_group(arch, group, {"numpy": ref, "planted": wrong})
+    assert checked.per_network[2] == np.inf and str(checked.worst.place) == "errors[layer 0][0][0]"
     layer = arch.biases.index("present")
-    biases = list(wrong.gradients.biases)
-    biases[layer] = None
-    wrong = wrong._replace(gradients=wrong.gradients._replace(biases=tuple(biases)))
-    checked = sweep.compare_group("planted", wrong, ref)
+    gradients = list(wrong.gradients)
+    gradients[layer] = sweep.Parameters(gradients[layer].weights, None)
+    wrong = dataclasses.replace(wrong, gradients=tuple(gradients))
+    checked = sweep.compare_group(arch, group, {"numpy": ref, "planted": wrong})
     assert (checked.per_network == np.inf).all()
-    assert checked.worst.where == f"gradients[layer {layer}].bias (reported by only one of them)"
+    assert str(checked.worst) == (f"gradients[layer {layer}].bias (reported by only one of "
+                                  "them), on numpy and planted")
 
 
 def _sweep(capsys, *argv):
@@ -195,7 +202,7 @@ def test_sweep_json_and_its_worst_network_rerun_by_check(tmp_path, capsys):
 def test_a_float32_sweep_agrees_within_the_float32_tolerance(tmp_path, capsys):
     code, out = _sweep(capsys, "--count", "400", "--per-architecture", "200", "--dtype",
                        "float32", "--worst", str(tmp_path / "w.toml"))
-    assert code == 0 and out["tolerance"] == sweep.TOLERANCE_BY_DTYPE["float32"] == 1e-4
+    assert code == 0 and out["tolerance"] == TOLERANCE[("float32", FIRST_STEP)]
     assert out["max_rel_diff"] <= out["tolerance"]
 
 
@@ -207,10 +214,10 @@ def torch_proportional_over_the_whole_matrix(monkeypatch):
 
     real = backprop._send_back
 
-    def planted(rule, index, weights, grad, grad_w, lr):
+    def planted(rule, index, weights, error, delta, grad_w, lr):
         if rule == "proportional":
-            return grad @ (weights / weights.sum())
-        return real(rule, index, weights, grad, grad_w, lr)
+            return error @ (weights / weights.sum())
+        return real(rule, index, weights, error, delta, grad_w, lr)
 
     monkeypatch.setattr(backprop, "_send_back", planted)
 
@@ -232,10 +239,14 @@ def test_the_sweep_finds_a_bug_planted_in_jax(monkeypatch, tmp_path, capsys):
     load_backend("jax")
     from jax_impl import backprop
 
-    def planted(grad, weights, grad_w, lr):         # raw_error sending back g·W, 1e-6 too long
-        return grad @ (weights * (1 + 1e-6))
+    real = backprop._send_back
 
-    monkeypatch.setitem(backprop._SEND_BACK, "raw_error", planted)
+    def planted(rule, index, weights, error, delta, grad_w, lr):   # raw_error: g·W, 1e-6 long
+        if rule == "raw_error":
+            return error @ (weights * (1 + 1e-6))
+        return real(rule, index, weights, error, delta, grad_w, lr)
+
+    monkeypatch.setattr(backprop, "_send_back", planted)
     backprop._stacked_fn.cache_clear()
     try:
         code, out = _sweep(capsys, "--count", "300", "--per-architecture", "100", "--rules",
@@ -258,3 +269,23 @@ def test_bad_sweep_options_are_one_line_and_exit_2(argv, message, capsys):
     assert cli.main(["sweep", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_rule_that_cannot_be_applied_is_exit_2_as_in_run(monkeypatch, tmp_path, capsys):
+    """A drawn network whose incoming weights sum to zero under proportional: one line and
+    exit 2, the same rule as `crosscheck check` on such a file (tests/test_cli.py)."""
+    real = sweep.draw_group
+
+    def zero_sums(rng, arch, count):
+        stack, X, T = real(rng, arch, count)
+        if arch.rule == "proportional" and len(stack) > 1:
+            stack[1].weights[:, 0, :] = 0.0
+        return stack, X, T
+
+    monkeypatch.setattr(sweep, "draw_group", zero_sums)
+    code = cli.main(["sweep", "--count", "20", "--per-architecture", "10", "--rules",
+                     "proportional", "--backends", "numpy", "--seed", "4",
+                     "--worst", str(tmp_path / "w.toml")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("crosscheck sweep --seed 4: a drawn network: proportional rule: layer")

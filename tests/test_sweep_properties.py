@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
-from crosscheck import harness, sweep
+from crosscheck.runs import sweep
 from reference import backprop
 from reference.types import ACTIVATIONS, LOSSES, MODES, RULES
 from tests.helpers import load_backend
@@ -55,13 +55,11 @@ def test_every_network_agrees_with_the_reference(backend, arch, seed):
     module = load_backend(backend)
     group = sweep.draw_group(np.random.default_rng(seed), arch, NETWORKS)
     run = (arch.loss, arch.learning_rate, arch.rule, arch.mode)
-    checked = sweep.compare_group(backend, module.stacked_step(*group, *run),
-                                  reference.stacked_step(*group, *run))
-    tolerance, worst = harness.TOLERANCE[("float64", "first step")], checked.worst
-    assert checked.per_network.max() <= tolerance, (
-        f"{backend}: network {worst.network} of {arch.describe()}: {worst.where} index "
-        f"{list(worst.index)}: {backend} = {worst.value!r}, numpy = {worst.reference!r}, "
-        f"relative difference {worst.rel_diff:.3g} > {tolerance:g}")
+    ref = sweep.as_result(reference.stacked_step(*group, *run))
+    checked = sweep.compare_group(arch, group, {
+        "numpy": ref, backend: sweep.as_result(module.stacked_step(*group, *run))},
+        keep=~sweep.diverged(ref))
+    assert checked.agree, f"{backend}: {checked.worst} in {arch.describe()}"
 
 
 # Central differences (h = 1e-5, float64): truncation ~h²·|E'''| and rounding ~eps·|E|/h. The

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import reference
-from crosscheck import atomic, examples, harness, summary
+from crosscheck import atomic, examples
+from crosscheck.report import summary
+from crosscheck.runs import example as runs
 from tests.helpers import load_backend
 
 NAMES = ["numpy", "torch", "jax"]
@@ -58,8 +60,8 @@ def test_float32_underflow_and_overflow_alike(name, tmp_path):
     path.write_text(text)
     example = examples.load(path)
     with np.errstate(over="ignore", invalid="ignore"), \
-            pytest.raises(harness.Diverged, match=f"on {name}: the loss is inf after step 1"):
-        harness.compute(backend, example, harness.Settings.of(example, dtype="float32"), name)
+            pytest.raises(runs.Diverged, match=f"on {name}: the loss is inf after step 1"):
+        runs.compute(backend, example, runs.Settings.of(example, dtype="float32"), name)
 
 
 # --- determinism ---------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def test_an_interrupted_report_leaves_no_half_files(tmp_path, monkeypatch):
     report_dir = tmp_path / "out"
     report_dir.mkdir()
     (report_dir / "summary.md").write_text("previous summary\n")
-    reports = [harness.run(examples.load(examples.find(n)), {"numpy": reference})
+    reports = [runs.run(examples.load(examples.find(n)), {"numpy": reference})
                for n in ("seed002-linear", "seed001-exact")]
     drawn = []
     real = summary.plots.training
@@ -127,3 +129,13 @@ def test_an_interrupted_report_leaves_no_half_files(tmp_path, monkeypatch):
     assert (report_dir / "summary.md").read_text() == "previous summary\n"
     assert sorted(p.name for p in report_dir.iterdir()) == ["seed002-linear.png", "summary.md"]
     assert (report_dir / "seed002-linear.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_written_files_get_the_permissions_of_any_new_file(tmp_path):
+    """mkstemp makes private (0600) files; what atomic writes gets 0666 less the umask."""
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "summary.md", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "summary.md").stat().st_mode & 0o777 == 0o644

@@ -4,9 +4,10 @@
 ``crosscheck run --json``) together with the versions of every framework installed when it was
 written. ``tests/test_golden.py`` checks that each backend still reproduces them, so a framework
 upgrade that changes a number is reported with the example, the backend and the quantity.
+A chaotic run (``[chaotic_steps]`` of its example file) is stored over its first steps only.
 
 Regenerate them (after a deliberate change) with ``make golden``, that is
-``python -m crosscheck.golden``.
+``python -m tools.golden``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import sys
 from pathlib import Path
 
 import reference
-from crosscheck import atomic, backends, examples, harness
+from crosscheck import atomic, backends, examples
+from crosscheck.report import as_json
+from crosscheck.runs import example as runs
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
-
 
 
 def path_for(name: str, rule: str) -> Path:
@@ -29,15 +31,15 @@ def path_for(name: str, rule: str) -> Path:
 def record(name: str, rule: str) -> dict:
     """The golden record of one example under one rule, computed by the NumPy reference."""
     example = examples.load(examples.find(name))
-    report = harness.run(example, {"numpy": reference}, rule=rule, dtype="float64",
-                         steps=harness.CHAOTIC.get((name, rule)))
+    report = runs.run(example, {"numpy": reference}, rule=rule, dtype="float64",
+                      steps=example.chaotic_steps.get(rule))
     versions = {}
     for backend_name in backends.BUILTIN:
         try:
             versions[backend_name] = backends.load(backend_name).version()
         except backends.BackendUnavailable:
             versions[backend_name] = None
-    doc = report.to_json()
+    doc = as_json.run(report)
     return {"example": name, "rule": rule, "steps": doc["steps"], "versions": versions,
             "results": {k: v for k, v in doc["backends"]["numpy"].items() if k != "version"}}
 

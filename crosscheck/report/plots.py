@@ -39,10 +39,10 @@ def training(report, path) -> None:
     marker = "o" if settings.steps <= 50 else None
     for i, name in enumerate(names):
         # Step 0 is the loss at the initial parameters, so a one-step run is a line too.
-        losses = [report.results[name]["loss_before"], *report.results[name]["losses"]]
+        losses = [report.results[name].loss_before, *report.results[name].losses]
         top.plot(np.arange(settings.steps + 1), losses, linestyle=STYLES[i % len(STYLES)],
                  marker=marker, markersize=4, label=f"{name} {report.versions[name]}")
-    finite = np.concatenate([np.asarray(r["losses"], np.float64) for r in report.results.values()])
+    finite = np.concatenate([np.asarray(r.losses, np.float64) for r in report.results.values()])
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size and finite.max() > 10 * finite.min():
         top.set_yscale("log")
@@ -53,7 +53,7 @@ def training(report, path) -> None:
                   f"{settings.rule}, {settings.dtype}, learning rate {settings.learning_rate:g}",
                   fontsize="medium")
     if len(names) > 1:
-        losses = np.array([np.asarray(report.results[n]["losses"], np.float64) for n in names])
+        losses = np.array([np.asarray(report.results[n].losses, np.float64) for n in names])
         spread = losses.max(axis=0) - losses.min(axis=0)
         shown = np.where(spread > 0, spread, np.nan)
         if np.any(spread > 0):

@@ -12,15 +12,16 @@ import time
 
 class Progress:
     def __init__(self, label: str = "", stream=None, enabled=None, delay: float = 1.0,
-                 clock=time.monotonic, width: int = 30):
+                 clock=time.monotonic, width: int = 30, unit: str = "steps"):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.label, self.delay, self.clock, self.width = label, delay, clock, width
+        self.unit = unit
         self.started: dict[str, float] = {}
         self.drawn = False
 
     def __call__(self, backend: str, done: int, total: int) -> None:
-        """Called after each piece of a training run."""
+        """Called after each piece of a run: ``done`` of ``total`` units on ``backend``."""
         if not self.enabled:
             return
         now = self.clock()
@@ -33,7 +34,7 @@ class Progress:
             return
         filled = self.width * done // total
         bar = "#" * filled + "." * (self.width - filled)
-        line = f"{self.label} {backend}: [{bar}] {done}/{total} steps {now - start:.1f}s"
+        line = f"{self.label} {backend}: [{bar}] {done}/{total} {self.unit} {now - start:.1f}s"
         self.stream.write("\r" + line[:99])
         self.stream.flush()
         self.drawn = True

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crosscheck import atomic, plots, table
+from crosscheck import atomic
+from crosscheck.report import plots, tables
 
 
 def write(folder, reports) -> Path:
@@ -27,13 +28,13 @@ def write(folder, reports) -> Path:
             f"| [{r.example.name}](#{r.example.name}) | {r.settings.rule} | {r.settings.steps} "
             f"| {sum(c.ok for c in expected)}/{len(expected)} hold "
             f"| {sum(c.ok for c in errata)}/{len(errata)} confirmed "
-            f"| {'yes' if r.agree else 'NO'} (max diff {r.max_abs_diff:.1e}) "
+            f"| {'yes' if r.agree else 'NO'} (max diff {r.comparison.max_abs_diff:.1e}) "
             f"| {'OK' if r.ok else 'FAIL'} |")
     for r in reports:
         png = f"{r.example.name}.png"
         plots.training(r, folder / png)
         lines += ["", f"## {r.example.name}", "", r.example.title, "", "```text",
-                  table.render(r), "```", "", f"![loss per step on every backend]({png})"]
+                  tables.render(r), "```", "", f"![loss per step on every backend]({png})"]
     target = folder / "summary.md"
     atomic.write_text(target, "\n".join(lines) + "\n")
     return target

@@ -1,185 +1,147 @@
-"""The side-by-side table of a Report: published | one column per backend | difference | status.
-
-Plain text, no colour, at most 100 columns wide, so that it reads the same in a terminal, a log
-and a pasted issue.
-"""
+"""The side-by-side table of a run: published | one column per backend | difference | status;
+the loss per step of a training run; and an example described as a reader wants it."""
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 
-from crosscheck import examples
+from crosscheck.compare.quantities import FIGURES, REPORTED, Form, Place
 from crosscheck.examples import Example, Figure
-from crosscheck.harness import CHAOTIC, Report, value_of
-
-
-def _num(value: float) -> str:
-    return f"{value:.9g}"
+from crosscheck.report.text import backends_line, columns, number, shorten, spread, wrap
+from crosscheck.runs.example import Report
 
 
 def _heading(report: Report) -> list[str]:
     example, settings = report.example, report.settings
-    versions = " · ".join(f"{name} {report.versions[name]}" for name in report.results)
     return [
-        textwrap.shorten(f"{example.name} — {example.title}" if example.title else example.name,
-                         width=100, placeholder="…"),
+        shorten(f"{example.name} — {example.title}" if example.title else example.name),
         f"rule {settings.rule} · dtype {settings.dtype} · steps {settings.steps} · "
         f"mode {settings.mode} · learning rate {settings.learning_rate:g} · loss {example.loss}",
-        f"backends: {versions}",
+        backends_line(report.versions, report.reference),
         "",
     ]
 
 
 def _every_number(example: Example):
-    """A Figure (with nothing printed) for every number a report holds, in reading order."""
-    depth, n = len(example.layers), example.inputs.shape[0]
+    """A Figure (with nothing printed) for every number a run holds, in the vocabulary's order,
+    but for the scalars (rows of their own) and the quantities that repeat others' numbers."""
+    for quantity in FIGURES:
+        if quantity.form is Form.SCALAR or quantity.repeats:
+            continue
+        for place, shape in _arrays(example, quantity):
+            for index in np.ndindex(*shape):
+                yield Figure(quantity.key, quantity, place.at(index), "", False,
+                             example.names.label(place.at(index)))
 
-    def cells(quantity, layer, part, shape):
-        for index in np.ndindex(*shape):
-            yield Figure(quantity, quantity, layer, part, index, "", False,
-                         examples.label(example, quantity, layer, part, index))
 
-    for layer, lay in enumerate(example.layers):
-        yield from cells("activations_before", layer, None, (n, lay.weights.shape[0]))
-    yield from cells("output_gradient", depth - 1, None, (n, example.layers[-1].weights.shape[0]))
-    for layer, lay in reversed(list(enumerate(example.layers))):
-        yield from cells("errors", layer, None, (n, lay.weights.shape[0]))
-    for quantity in ("gradients", "params_after"):
-        for layer, lay in enumerate(example.layers):
-            yield from cells(quantity, layer, "weights", lay.weights.shape)
-            if lay.bias is not None and (lay.train_bias or quantity == "params_after"):
-                yield from cells(quantity, layer, "bias", lay.bias.shape)
-    for layer, lay in enumerate(example.layers):
-        yield from cells("activations_after", layer, None, (n, lay.weights.shape[0]))
+def _arrays(example: Example, quantity):
+    """(place, shape) of every array of ``quantity`` in the example."""
+    samples, net = example.names.samples, example.layers
+    if quantity.form is Form.OUTPUTS:
+        yield Place(quantity.key), (samples, net[-1].weights.shape[0])
+        return
+    for layer, lay in enumerate(net):
+        if quantity.form is Form.LAYERS:
+            yield Place(quantity.key, layer), (samples, lay.weights.shape[0])
+            continue
+        yield Place(quantity.key, layer, "weights"), lay.weights.shape
+        if lay.bias is not None and (lay.train_bias or not quantity.trained_only):
+            yield Place(quantity.key, layer, "bias"), lay.bias.shape
+
+
+def _values(report: Report, figure: Figure) -> list[float]:
+    lr = report.settings.learning_rate
+    return [figure.quantity.number(result, lr, figure.place) for result in report.results.values()]
 
 
 def render(report: Report, full: bool = False) -> str:
     """The side-by-side table: published figures (and with ``full`` every other number)."""
-    example, settings = report.example, report.settings
     names = list(report.results)
     lines = _heading(report)
     header = ["quantity", "published", *names, "max diff", "status"]
     rows = []
-    published = {check.figure.quantity for check in report.checks}
-    for key in ("loss_before", "loss_after"):
-        if key in published:
-            continue            # it has its own row below, with the printed figure
-        values = [float(report.results[name][key]) for name in names]
-        rows.append([key.replace("_", " "), "", *map(_num, values), _spread(values), ""])
+    published = {check.figure.quantity.key for check in report.checks}
+    for quantity in REPORTED:
+        if quantity.form is Form.SCALAR and quantity.key not in published and report.results:
+            values = [float(quantity.value(r, 0.0)) for r in report.results.values()]
+            rows.append([quantity.label, "", *map(number, values), spread(values), ""])
     errata = []
     for check in report.checks:
-        figure = check.figure
-        values = [value_of(report.results[name], figure, settings.learning_rate) for name in names]
+        figure, values = check.figure, _values(report, check.figure)
         if figure.erratum:
             status = "erratum" if check.ok else "FAILS: rounds to print"
             errata.append(f"  {figure.label}: printed {figure.printed}, computed "
-                          f"{_num(check.computed)}  ({figure.key})")
+                          f"{number(check.computed)}  ({figure.key})")
         else:
             status = "ok" if check.ok else "FAILS"
-        rows.append([figure.label, figure.printed, *map(_num, values), _spread(values), status])
-    if full:
-        for figure in _every_number(example):
-            values = [value_of(report.results[name], figure, settings.learning_rate)
-                      for name in names]
-            rows.append([figure.label, "", *map(_num, values), _spread(values), ""])
-    lines += _columns(header, rows)
+        rows.append([figure.label, figure.printed, *map(number, values), spread(values), status])
+    if full and report.results:
+        for figure in _every_number(report.example):
+            values = _values(report, figure)
+            rows.append([figure.label, "", *map(number, values), spread(values), ""])
+    lines += columns(header, rows)
     if errata:
         lines += ["", "Errata (printed figures that do not round from the true value):", *errata]
-    lines += ["", _verdict(report)]
+    lines += ["", verdict(report)]
     return "\n".join(lines)
 
 
-def _spread(values) -> str:
-    if len(values) < 2:
-        return "-"
-    return f"{max(values) - min(values):.1e}"
-
-
-def _columns(header, rows, left=1) -> list[str]:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row):
-        cells = [str(cell)[:widths[i]].ljust(widths[i]) if i < left else str(cell).rjust(widths[i])
-                 for i, cell in enumerate(row[:-1])]
-        return "  ".join([*cells, str(row[-1])]).rstrip()
-
-    return [line(header), line(["-" * w for w in widths[:-1]] + ["-" * len(header[-1])])] + \
-        [line(row) for row in rows]
-
-
-def _verdict(report: Report) -> str:
-    holds = sum(c.ok for c in report.checks if not c.figure.erratum)
-    expected = sum(not c.figure.erratum for c in report.checks)
-    confirmed = sum(c.ok for c in report.checks if c.figure.erratum)
-    errata = sum(c.figure.erratum for c in report.checks)
+def verdict(report: Report) -> str:
+    """The last line: figures that hold, errata confirmed, whether the backends agree."""
+    checks = report.checks
+    holds = sum(c.ok for c in checks if not c.figure.erratum)
+    expected = sum(not c.figure.erratum for c in checks)
+    confirmed = sum(c.ok for c in checks if c.figure.erratum)
+    errata = sum(c.figure.erratum for c in checks)
     names = list(report.results)
     if len(names) > 1:
-        agreement = (f"{', '.join(names)} agree (largest difference {report.max_abs_diff:.1e})"
-                     if report.agree else f"backends DISAGREE: {report.worst}")
-    else:
+        agreement = (f"{', '.join(names)} agree (largest difference "
+                     f"{report.comparison.max_abs_diff:.1e})" if report.agree
+                     else f"backends DISAGREE: {report.comparison.worst}")
+    elif names:
         agreement = f"{names[0]} only: no second backend to compare"
-    word = "OK" if report.ok else "FAIL"
-    text = (f"{word}: {holds}/{expected} published figures hold, {confirmed}/{errata} errata "
-            f"confirmed; {agreement}")
+    else:
+        agreement = "no backend computed this run"
+    text = (f"{'OK' if report.ok else 'FAIL'}: {holds}/{expected} published figures hold, "
+            f"{confirmed}/{errata} errata confirmed; {agreement}")
+    for name, message in {**report.unsupported, **report.failed}.items():
+        text += (f". {name} skipped, {message}" if name in report.unsupported
+                 else f". {name} FAILED: {message}")
     if report.skipped:
         text += (f". {len(report.skipped)} published figures not checked: they belong to the "
                  "example's own rule, steps, mode or learning rate")
-    limit = CHAOTIC.get((report.example.name, report.settings.rule))
+    limit = report.example.chaotic_steps.get(report.settings.rule)
     if limit and report.settings.steps > limit and len(names) > 1:
-        text += (f". This run is chaotic past about {limit} steps (see CHAOTIC in "
-                 "crosscheck/harness.py): backends are expected to drift apart")
+        text += (f". This run is chaotic past about {limit} steps (see [chaotic_steps] in "
+                 f"{report.example.name}'s file): backends are expected to drift apart")
     return wrap(text)
-
-
-def wrap(text: str) -> str:
-    """A verdict wrapped at 100 columns, never inside a place such as "[layer 0]"."""
-    text = text.replace("[layer ", "[layer\u00a0")
-    return textwrap.fill(text, width=100, subsequent_indent="  ",
-                         break_on_hyphens=False).replace("\u00a0", " ")
 
 
 def render_training(report: Report) -> str:
     """The loss per step on every backend, at about a dozen steps, and the verdict."""
-    settings, names = report.settings, list(report.results)
-    steps = settings.steps
+    steps, names = report.settings.steps, list(report.results)
     shown = sorted({k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
                                 20000, 50000, 100000) if k <= steps} | {steps})
     rows = []
     for k in shown:
-        values = [float(report.results[name]["losses"][k - 1]) for name in names]
-        rows.append([str(k), *map(_num, values), _spread(values)])
+        values = [float(result.losses[k - 1]) for result in report.results.values()]
+        rows.append([str(k), *map(number, values), spread(values)])
     lines = [*_heading(report), "Loss after each step shown:"]
-    lines += _columns(["step", *names, "max diff", ""], [[*row, ""] for row in rows])
-    return "\n".join([*lines, "", _verdict(report)])
+    lines += columns(["step", *names, "max diff", ""], [[*row, ""] for row in rows])
+    return "\n".join([*lines, "", verdict(report)])
 
 
 def describe(example: Example) -> str:
     """An example as a reader wants it: settings, layers with their names, data, figures."""
     lines = [f"{example.name} — {example.title}" if example.title else example.name]
     if example.source:
-        lines += textwrap.wrap("source: " + " ".join(example.source.split()), width=100,
-                               subsequent_indent="  ")
+        lines += wrap("source: " + " ".join(example.source.split())).splitlines()
     lines += [f"loss {example.loss} · learning rate {example.learning_rate:g} · steps "
               f"{example.steps} · mode {example.mode} · rule {example.rule}", ""]
     width = example.inputs.shape[1]
     for i, layer in enumerate(example.layers):
-        outputs = layer.weights.shape[0]
-        bias = "no bias" if layer.bias is None else \
-            "bias" + ("" if layer.train_bias else " (held fixed)")
-        lines.append(f"layers[{i}]: {width} → {outputs}, {layer.activation}, {bias}")
-        for j in range(outputs):
-            neuron = (example.neuron_names[i] or [f"neuron {j}"] * outputs)[j]
-            names = example.weight_names[i]
-            weights = "  ".join(f"{names[j][k]}={w:g}" if names else f"{w:g}"
-                                for k, w in enumerate(layer.weights[j]))
-            line = f"  {neuron:<10} ← {weights}"
-            if layer.bias is not None:
-                b_names = example.bias_names[i]
-                line += f"  + {b_names[j] + '=' if b_names else 'b='}{layer.bias[j]:g}"
-            lines.append(line)
-        width = outputs
+        lines += _describe_layer(example, i, layer, width)
+        width = layer.weights.shape[0]
     lines += ["", f"data: {example.inputs.shape[0]} sample(s), inputs → targets"]
     for x, t in zip(example.inputs, example.targets):
         lines.append(f"  [{', '.join(f'{v:g}' for v in x)}] → [{', '.join(f'{v:g}' for v in t)}]")
@@ -189,5 +151,22 @@ def describe(example: Example) -> str:
     rows = [[f.label, f.key, f.printed, "erratum" if f.erratum else ""]
             for f in expected + errata]
     if rows:
-        lines += _columns(["quantity", "key", "printed", ""], rows, left=2)
+        lines += columns(["quantity", "key", "printed", ""], rows, left=2)
     return "\n".join(lines)
+
+
+def _describe_layer(example: Example, i: int, layer, width: int) -> list[str]:
+    outputs, names = layer.weights.shape[0], example.names
+    bias = "no bias" if layer.bias is None else \
+        "bias" + ("" if layer.train_bias else " (held fixed)")
+    lines = [f"layers[{i}]: {width} → {outputs}, {layer.activation}, {bias}"]
+    for j in range(outputs):
+        neuron = names.neurons[i][j] if names.neurons[i] else f"neuron {j}"
+        weights = "  ".join(f"{names.weights[i][j][k]}={w:g}" if names.weights[i] else f"{w:g}"
+                            for k, w in enumerate(layer.weights[j]))
+        line = f"  {neuron:<10} ← {weights}"
+        if layer.bias is not None:
+            label = f"{names.biases[i][j]}=" if names.biases[i] else "b="
+            line += f"  + {label}{layer.bias[j]:g}"
+        lines.append(line)
+    return lines

@@ -12,12 +12,18 @@ What makes it fast, and why nothing is hidden by it:
   backend: the loss, every weight and bias gradient, the rule's error at every layer, every
   parameter after one step, and the loss after it.
 
+Every number is judged as ``crosscheck run`` judges it (``crosscheck/compare``): against the
+magnitude of the terms it is computed from, at the first step's tolerance. A network whose step
+blows up on the reference (the loss after it is not finite, or more than ten times the loss
+before) has diverged: rounding differences grow with it, so it is counted, not compared.
+
 The network behind the largest difference is written out as an example file, so that
 ``crosscheck check FILE`` runs it again through the ordinary, one-network code path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import sys
@@ -29,7 +35,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crosscheck import atomic
-from crosscheck.harness import TOLERANCE
+from crosscheck.compare.comparison import Comparison, Disagreement
+from crosscheck.compare.magnitudes import magnitudes
+from crosscheck.compare.quantities import STACKED, Parameters, Result
+from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
+from crosscheck.examples import writer
 from reference.types import ACTIVATIONS, LOSSES, MODES, RULES, Layer
 
 BIAS_KINDS = ("present", "absent", "frozen")
@@ -43,12 +53,10 @@ PER_ARCHITECTURE = 4000
 LOG_LEARNING_RATE = {False: (-3.0, -1.0), True: (-3.0, -2.0)}
 
 
-# A network agrees when every number is within this of NumPy's, relative to max(1, |value|).
-# float64: the one-step tolerance of `crosscheck run` (measured worst over 90,000 networks:
-# 2.5e-14). float32: 1e-4, about 840 ulps, not run's 1e-5: a random network sums up to 8 samples
-# × 16 inputs per entry through up to 4 layers, and two correct float32 backends were measured
-# up to 3.1e-5 apart (seeds 1-7, 20,000 networks each), where the shipped examples stay below 1e-5.
-TOLERANCE_BY_DTYPE = {"float64": TOLERANCE[("float64", "first step")], "float32": 1e-4}
+# A step that multiplies the loss by more than this has not descended but blown up (see the
+# module docstring): measured, the sweep's own draws do so in none of 10,000 networks, and
+# networks with weights four times as large in 1 of 50.
+DIVERGED = 10.0
 
 
 def learning_rate(exponent: float, widths) -> float:
@@ -119,78 +127,21 @@ def plan(count: int, per_architecture: int) -> list[int]:
     return [count // groups + (k < count % groups) for k in range(groups)]
 
 
-def leaves(result) -> Iterator[tuple[str, np.ndarray | None]]:
-    """(where, stacked array) for every number a stacked step reports, in a fixed order."""
-    yield "loss_before", result.loss_before
-    grads = result.gradients
-    for layer, (gw, gb, error) in enumerate(zip(grads.weights, grads.biases, grads.errors)):
-        yield f"gradients[layer {layer}].weights", gw
-        yield f"gradients[layer {layer}].bias", gb
-        yield f"errors[layer {layer}]", error
-    for layer, after in enumerate(result.network):
-        yield f"params_after[layer {layer}].weights", after.weights
-        yield f"params_after[layer {layer}].bias", after.bias
-    yield "loss_after", result.loss_after
+def as_result(step) -> Result:
+    """A backend's StackedStep as a Result of stacked arrays."""
+    grads = step.gradients
+    return Result(step.loss_before,
+                  tuple(Parameters(w, b) for w, b in zip(grads.weights, grads.biases)),
+                  tuple(grads.errors),
+                  tuple(Parameters(layer.weights, layer.bias) for layer in step.network),
+                  np.asarray(step.loss_after)[:, None])
 
 
-@dataclass
-class Worst:
-    """The largest difference seen: where, on which network and backend, and both values."""
-
-    backend: str = ""
-    architecture: int = -1
-    network: int = -1
-    where: str = ""
-    index: tuple[int, ...] = ()
-    value: float = 0.0
-    reference: float = 0.0
-    abs_diff: float = 0.0
-    rel_diff: float = 0.0
-
-
-@dataclass
-class GroupCheck:
-    """One group compared on one backend: per network, the largest relative difference."""
-
-    per_network: np.ndarray
-    max_abs: float
-    worst: Worst
-
-
-def compare_group(backend: str, result, reference, arch_index: int = 0) -> GroupCheck:
-    """Every number of ``result`` against ``reference``, per network: |a − b| / max(1, |b|)."""
-    count = reference.loss_before.shape[0]
-    per_network = np.zeros(count)
-    max_abs, worst = 0.0, Worst()
-    for (where, a), (_, b) in zip(leaves(result), leaves(reference), strict=True):
-        if a is None and b is None:
-            continue
-        problem = ("reported by only one of them" if (a is None) != (b is None) else
-                   f"shape {np.shape(a)[1:]} against {np.shape(b)[1:]}"
-                   if np.shape(a) != np.shape(b) else None)
-        if problem:                           # nothing to compare number by number
-            per_network[:] = np.inf
-            worst = Worst(backend, arch_index, 0, f"{where} ({problem})", rel_diff=np.inf,
-                          abs_diff=np.inf)
-            continue
-        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        diff = np.abs(a - b).reshape(count, -1)
-        scaled = diff / np.maximum(1.0, np.abs(b)).reshape(count, -1)
-        scaled[~(scaled <= np.inf)] = np.inf            # NaN anywhere is a disagreement
-        per_network = np.maximum(per_network, scaled.max(axis=1))
-        max_abs = max(max_abs, float(np.nan_to_num(diff, nan=np.inf).max()))
-        k = int(np.argmax(scaled))
-        if scaled.flat[k] > worst.rel_diff or worst.network < 0:
-            network, flat = divmod(k, scaled.shape[1])
-            index = tuple(int(i) for i in np.unravel_index(flat, b.shape[1:]))
-            worst = Worst(backend, arch_index, network, where, index,
-                          float(a[network][index]), float(b[network][index]),
-                          float(diff.flat[k]), float(scaled.flat[k]))
-    return GroupCheck(per_network, max_abs, worst)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def diverged(result: Result) -> np.ndarray:
+    """Per network: did the reference's step blow up?"""
+    before, after = np.asarray(result.loss_before), np.asarray(result.losses[:, -1])
+    with np.errstate(invalid="ignore", over="ignore"):
+        return ~np.isfinite(after) | (after > DIVERGED * before)
 
 
 @dataclass
@@ -208,7 +159,9 @@ class SweepReport:
     seconds_by_backend: dict = field(default_factory=dict)
     max_abs_diff: float = 0.0
     disagreements: int = 0
-    worst: Worst = field(default_factory=Worst)
+    diverged: int = 0
+    worst: Disagreement | None = None
+    worst_architecture: int = -1
     worst_file: str | None = None
 
     @property
@@ -218,26 +171,6 @@ class SweepReport:
     @property
     def per_second(self) -> float:
         return self.count / self.seconds if self.seconds > 0 else math.inf
-
-    def to_json(self) -> dict:
-        """Plain JSON: NaN and infinities (a backend that reported nothing comparable) as null."""
-        worst = self.worst
-        return {
-            "count": self.count, "seconds": round(self.seconds, 4),
-            "per_second": round(self.per_second, 1), "max_abs_diff": _finite(self.max_abs_diff),
-            "max_rel_diff": _finite(worst.rel_diff), "tolerance": self.tolerance, "ok": self.ok,
-            "disagreements": self.disagreements, "seed": self.seed, "dtype": self.dtype,
-            "backends": self.backends, "rules": self.rules,
-            "architectures": len(self.architectures), "per_architecture": self.per_architecture,
-            "seconds_by_backend": {k: round(v, 4) for k, v in self.seconds_by_backend.items()},
-            "setup_seconds": round(self.setup_seconds, 4),
-            "worst": {"backend": worst.backend, "architecture": worst.architecture,
-                      "network": worst.network, "where": worst.where, "index": list(worst.index),
-                      "value": _finite(worst.value), "reference": _finite(worst.reference),
-                      "abs_diff": _finite(worst.abs_diff), "rel_diff": _finite(worst.rel_diff),
-                      "file": self.worst_file,
-                      "check": check_command(self) if self.worst_file else None},
-        }
 
 
 def _warm_up(modules: dict, dtype: str) -> float:
@@ -276,7 +209,7 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
         raise ValueError("the sweep compares every backend with the NumPy reference: include "
                          "numpy in --backends")
     report = SweepReport(count, seed, dtype, list(modules), list(rules), per_architecture,
-                         TOLERANCE_BY_DTYPE[dtype])
+                         TOLERANCE[(dtype, FIRST_STEP)])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
     with _one_torch_thread():
         worst_group = _run(modules, report, progress)
@@ -316,21 +249,58 @@ def _run(modules: dict, report: SweepReport, progress):
         results = {}
         for name, module in modules.items():
             began = time.perf_counter()
-            results[name] = module.stacked_step(*group, arch.loss, arch.learning_rate,
-                                                arch.rule, arch.mode, report.dtype)
+            results[name] = as_result(module.stacked_step(
+                *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype))
             report.seconds_by_backend[name] += time.perf_counter() - began
-        for name, result in results.items():
-            if name == "numpy":
-                continue
-            checked = compare_group(name, result, results["numpy"], arch_index)
-            report.disagreements += int((checked.per_network > report.tolerance).sum())
-            report.max_abs_diff = max(report.max_abs_diff, checked.max_abs)
-            if checked.worst.rel_diff > report.worst.rel_diff or report.worst.network < 0:
-                report.worst, worst_group = checked.worst, (arch, group)
+        blew_up = diverged(results["numpy"])
+        comparison = compare_group(arch, group, results, report.dtype, ~blew_up)
+        if comparison.worst is not None and (
+                report.worst is None or comparison.worst.excess > report.worst.excess):
+            report.worst, report.worst_architecture = comparison.worst, arch_index
+            worst_group = (arch, group)
+        report.diverged += int(blew_up.sum())
+        report.max_abs_diff = max(report.max_abs_diff, comparison.max_abs_diff)
+        if comparison.per_network is not None:
+            report.disagreements += int((comparison.per_network > 1).sum())
         if progress:
             progress("sweep", arch_index + 1, total)
     report.seconds = time.perf_counter() - start
     return worst_group
+
+
+def compare_group(arch: Architecture, group, results: dict, dtype: str = "float64",
+                  keep=None) -> Comparison:
+    """Every backend's stacked Results against NumPy's, each network on its own scales, for
+    the networks ``keep`` selects (all by default; the worst's ``network`` numbers the whole
+    group)."""
+    stack, X, T = group
+    keep = np.ones(len(X), dtype=bool) if keep is None else keep
+    with np.errstate(all="ignore"):
+        scales = magnitudes(stack, X, T, arch.loss, arch.rule, arch.learning_rate,
+                            results["numpy"])
+    kept = np.flatnonzero(keep)
+    comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
+                            dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
+    for name, result in results.items():
+        if name != "numpy":
+            comparison.add(name, _select(result, kept))
+    if comparison.worst is not None and comparison.worst.network is not None:
+        comparison.worst = dataclasses.replace(comparison.worst,
+                                               network=int(kept[comparison.worst.network]))
+    return comparison
+
+
+def _select(result: Result, kept) -> Result:
+    """The networks ``kept`` of a stacked Result."""
+    def take(array):
+        return None if array is None else np.asarray(array)[kept]
+
+    def params(items):
+        return tuple(Parameters(take(p.weights), take(p.bias)) for p in items)
+
+    return Result(take(result.loss_before), params(result.gradients),
+                  tuple(take(e) for e in result.errors), params(result.params_after),
+                  take(result.losses))
 
 
 def network(group, k: int):
@@ -340,40 +310,17 @@ def network(group, k: int):
                         layer.activation, layer.train_bias) for layer in stack), X[k], T[k])
 
 
-def _numbers(array) -> str:
-    if np.ndim(array) == 1:
-        return "[" + ", ".join(repr(float(v)) for v in array) + "]"
-    return "[" + ", ".join(_numbers(row) for row in array) + "]"
-
-
 def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
     """Network ``k`` of ``group`` as an example file that ``crosscheck check`` runs."""
     net, X, T = network(group, k)
     worst = report.worst
-    lines = [
-        f'name = "sweep-seed{report.seed}-worst"',
-        f'title = "crosscheck sweep --seed {report.seed}: the network with the largest '
-        f'difference"',
-        f'source = """crosscheck sweep --count {report.count} --seed {report.seed} '
-        f'--dtype {report.dtype}: network {k} of architecture {worst.architecture} '
-        f'({arch.describe()}).\n'
-        f'Largest difference: {worst.backend} {worst.where}{_index(worst)}: '
-        f'{worst.value!r} against NumPy {worst.reference!r} (relative {worst.rel_diff:.3g})."""',
-        f'loss = "{arch.loss}"',
-        f"learning_rate = {arch.learning_rate!r}",
-        "steps = 1",
-        f'mode = "{arch.mode}"',
-        f'rule = "{arch.rule}"',
-    ]
-    for layer in net:
-        lines += ["", "[[layers]]", f'activation = "{layer.activation}"',
-                  f"weights = {_numbers(layer.weights)}"]
-        if layer.bias is not None:
-            lines.append(f"bias = {_numbers(layer.bias)}")
-            if not layer.train_bias:
-                lines.append("train_bias = false")
-    lines += ["", "[data]", f"inputs = {_numbers(X)}", f"targets = {_numbers(T)}", ""]
-    return "\n".join(lines)
+    source = (f"crosscheck sweep --count {report.count} --seed {report.seed} --dtype "
+              f"{report.dtype}: network {k} of architecture {report.worst_architecture} "
+              f"({arch.describe()}).\nLargest difference: {worst}.")
+    return writer.to_toml(
+        net, X, T, name=f"sweep-seed{report.seed}-worst", loss=arch.loss,
+        learning_rate=arch.learning_rate, mode=arch.mode, rule=arch.rule, source=source,
+        title=f"crosscheck sweep --seed {report.seed}: the network with the largest difference")
 
 
 def check_command(report: SweepReport) -> str:
@@ -383,38 +330,5 @@ def check_command(report: SweepReport) -> str:
             f"{dtype}")
 
 
-def _index(worst: Worst) -> str:
-    return f" index {list(worst.index)}" if worst.index else ""
-
-
-def render(report: SweepReport) -> str:
-    """The sweep as plain text: what ran, how fast, the largest difference and the verdict."""
-    worst = report.worst
-    groups = len(report.architectures)
-    timing = ", ".join(f"{name} {sec:.2f}" for name, sec in report.seconds_by_backend.items())
-    lines = [
-        f"crosscheck sweep: {report.count} random networks on {', '.join(report.backends)} "
-        f"({report.dtype}), seed {report.seed}",
-        f"  architectures     {groups} (up to {report.per_architecture} networks each); rules "
-        f"{','.join(report.rules)}",
-        f"  seconds           {report.seconds:.2f} ({timing}; then comparing), after "
-        f"{report.setup_seconds:.2f} s of setup",
-        f"  cross-checks/s    {report.per_second:,.0f}",
-        f"  largest diff      {report.max_abs_diff:.3g} absolute; worst relative "
-        f"{worst.rel_diff:.3g} (tolerance {report.tolerance:g})",
-    ]
-    if worst.network >= 0:
-        arch = report.architectures[worst.architecture]
-        lines.append(f"  worst network     {worst.backend}: {worst.where}{_index(worst)}: "
-                     f"{worst.value!r} vs numpy {worst.reference!r}")
-        lines.append(f"                    network {worst.network} of architecture "
-                     f"{worst.architecture}: {arch.describe()}")
-    if report.worst_file:
-        lines.append(f"  written to        {report.worst_file} ({check_command(report)})")
-    lines.append("ok: every network agrees on every backend" if report.ok else
-                 f"DISAGREEMENT: {report.disagreements} network(s) past the tolerance")
-    return "\n".join(lines)
-
-
-__all__ = ["Architecture", "check_command", "compare_group", "draw_architecture", "draw_group",
-           "groups", "plan", "render", "sweep", "to_toml"]
+__all__ = ["Architecture", "as_result", "check_command", "compare_group", "diverged",
+           "draw_architecture", "draw_group", "groups", "plan", "sweep", "to_toml"]
