@@ -97,7 +97,7 @@ def _compiled(size: int):
 
 # --8<-- [start:ruled_dense]
 @functools.cache
-def _ruled_dense(activation: str, rule: str, index: int):
+def _ruled_dense(activation: str, rule: str):
     """A dense layer whose VJP sends the rule's error, not the chain rule's, to its input."""
 
     @jax.custom_vjp
@@ -115,7 +115,8 @@ def _ruled_dense(activation: str, rule: str, index: int):
         # Input: the rule's error instead of the chain rule (the only change to the graph);
         # the learning rate (used by raw_error_new_weights only) gets no cotangent.
         grad_lr = None if lr is None else jnp.zeros_like(lr)
-        grad_in = _send_back(rule, index, weights, grad, None, grad_w, lr)
+        # (No layer index: nothing is refused inside a trace, so one function serves them all.)
+        grad_in = _send_back(rule, None, weights, grad, None, grad_w, lr)
         return grad_in, grad_w, grad_b, grad_lr
 
     dense.defvjp(dense_fwd, dense_bwd)
@@ -132,7 +133,7 @@ def _outputs(structure, rule, params, frozen, X, probes=None, lr=None):
         if rule == "exact" or index == 0:
             a = _dense(activation, a, weights, bias)
         else:
-            a = _ruled_dense(activation, rule, index)(a, weights, bias, lr)
+            a = _ruled_dense(activation, rule)(a, weights, bias, lr)
         if probes is not None:
             a = a + probes[index]
         outs.append(a)
@@ -298,8 +299,9 @@ def _as_gradients(grad_params, grad_probes) -> Gradients:
     return Gradients(
         tuple(gw for gw, _ in grad_params),
         tuple(gb for _, gb in grad_params),
-        # Errors in the tutorials' sign: e_l = −∂E/∂a_l.
-        tuple(-g for g in grad_probes),
+        # Errors in the tutorials' sign: e_l = −∂E/∂a_l (negated in NumPy: an eager JAX
+        # operation would compile once for every new shape).
+        tuple(-np.asarray(g) for g in grad_probes),
     )
 
 

@@ -367,9 +367,11 @@ def test_impossible_outputs_and_sizes_are_refused_before_computing(capsys, argv)
 
 # --- fixed on the way (each test failed before its fix) ----------------------------------------
 def test_a_reader_that_goes_away_ends_the_run_quietly():
-    """`crosscheck run --all | head -1`: no "cannot write", no traceback; the exit status is
-    the shell's for a closed pipe (141), not 2 (bad input)."""
-    command = [sys.executable, "-m", "crosscheck", "run", "--all", "--backends", "numpy"]
+    """`crosscheck run --all --json | head -1`: no "cannot write", no traceback; the exit
+    status is the shell's for a closed pipe (141), not 2 (bad input). The JSON (over 100 kB)
+    is more than a pipe holds, so the write meets the closed pipe."""
+    command = [sys.executable, "-m", "crosscheck", "run", "--all", "--backends", "numpy",
+               "--json"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         first = process.stdout.readline()
         process.stdout.close()

@@ -23,6 +23,9 @@ import numpy as np
 from crosscheck.compare.quantities import Place, Quantity, Result
 from crosscheck.compare.tolerances import FIRST_STEP, phase, tolerance
 
+# The smallest normal number of each dtype (see _excess).
+TINY = {dtype: float(np.finfo(dtype).tiny) for dtype in ("float64", "float32")}
+
 
 @dataclass(frozen=True)
 class Disagreement:
@@ -116,33 +119,35 @@ class Comparison:
             return self._fold(Disagreement(place, (self.reference, name), (math.nan, math.nan),
                                            math.inf, 0.0, tol, problem=problem), math.inf)
         ref, other = np.asarray(ref, np.float64), np.asarray(other, np.float64)
-        diff = _differences(ref, other)
-        scale = _own_scale(ref, self.stacked) if scale is None else np.maximum(
-            np.asarray(scale, np.float64), np.where(np.isfinite(ref), np.abs(ref), 0.0))
-        finite = diff[np.isfinite(diff)]
-        if finite.size:
-            self.max_abs_diff = max(self.max_abs_diff, float(finite.max()))
-        # Below the smallest normal number floating point has no relative precision left (and
-        # a backend may flush such numbers to zero): smaller differences are no differences.
-        diff = np.where(diff < np.finfo(np.float32 if self.dtype == "float32" else
-                                        np.float64).tiny, 0.0, diff)
-        excess = _excess(diff, scale, tol)
+        diff, finite = _differences(ref, other)
+        magnitude = np.abs(ref) if finite else np.where(np.isfinite(ref), np.abs(ref), 0.0)
+        scale = _own_scale(magnitude, self.stacked) if scale is None else np.maximum(scale,
+                                                                                  magnitude)
+        excess = _excess(diff, scale, tol, TINY[self.dtype])
+        self._count(diff, excess)
+        if excess.size:
+            k = int(np.argmax(excess))
+            index = np.unravel_index(k, ref.shape)
+            network, index = (int(index[0]), index[1:]) if self.stacked else (None, index)
+            self._fold(Disagreement(place.at(index), (self.reference, name),
+                                    (float(ref.flat[k]), float(other.flat[k])),
+                                    float(diff.flat[k]), float(scale.flat[k]), tol, network),
+                       float(excess.flat[k]))
+
+    def _count(self, diff, excess) -> None:
+        """The largest difference, how many numbers differ, and each network's worst."""
+        if diff.size:
+            largest = diff.max()
+            self.max_abs_diff = max(self.max_abs_diff, float(
+                largest if np.isfinite(largest) else np.max(diff, where=np.isfinite(diff),
+                                                            initial=0.0)))
         self.compared += excess.size
-        self.differing += int((excess > 1).sum())
+        self.differing += int(np.count_nonzero(excess > 1))
         if self.stacked:
             per = excess.reshape(excess.shape[0], int(np.prod(excess.shape[1:])))
             worst = per.max(axis=1, initial=0.0)
             self.per_network = worst if self.per_network is None else np.maximum(
                 self.per_network, worst)
-        if excess.size == 0:
-            return
-        k = int(np.argmax(excess))
-        index = np.unravel_index(k, ref.shape)
-        network, index = (int(index[0]), index[1:]) if self.stacked else (None, index)
-        found = Disagreement(place.at(index), (self.reference, name),
-                             (float(ref.flat[k]), float(other.flat[k])), float(diff.flat[k]),
-                             float(scale.flat[k]), tol, network)
-        self._fold(found, float(excess.flat[k]))
 
     def _fold(self, found: Disagreement, excess: float) -> None:
         if self.stacked and found.problem:
@@ -155,29 +160,33 @@ class Comparison:
 
 
 def _differences(ref, other):
-    """|a − b|, with two equal non-finite numbers (both NaN, the same infinity) differing by 0
-    and a non-finite number against a finite one by infinity."""
+    """(|a − b|, whether everything is finite), with two equal non-finite numbers (both NaN,
+    the same infinity) differing by 0 and a non-finite number against a finite one by
+    infinity."""
     with np.errstate(invalid="ignore"):
         diff = np.abs(ref - other)
+    if np.isfinite(diff).all():          # then both are finite everywhere: the common case
+        return diff, True
     same = (ref == other) | (np.isnan(ref) & np.isnan(other))
     both_finite = np.isfinite(ref) & np.isfinite(other)
-    return np.where(same, 0.0, np.where(both_finite, diff, np.inf))
+    return np.where(same, 0.0, np.where(both_finite, diff, np.inf)), False
 
 
-def _own_scale(ref, stacked: bool):
-    """The largest finite magnitude of the array (of each network's part, for a stack)."""
-    magnitude = np.where(np.isfinite(ref), np.abs(ref), 0.0)
-    if stacked and ref.ndim:
+def _own_scale(magnitude, stacked: bool):
+    """The largest magnitude of the array (of each network's part, for a stack)."""
+    if stacked and magnitude.ndim:
         flat = magnitude.reshape(magnitude.shape[0], int(np.prod(magnitude.shape[1:]))).max(
             axis=1, initial=0.0)
-        return np.broadcast_to(flat.reshape((-1,) + (1,) * (ref.ndim - 1)), ref.shape)
-    return np.broadcast_to(magnitude.max(initial=0.0), ref.shape)
+        return np.broadcast_to(flat.reshape((-1,) + (1,) * (magnitude.ndim - 1)),
+                               magnitude.shape)
+    return np.broadcast_to(magnitude.max(initial=0.0), magnitude.shape)
 
 
-def _excess(diff, scale, tol):
-    """diff / (tol × scale), elementwise: 0 where nothing differs, infinite where a difference
-    meets a zero scale."""
-    allowed = tol * scale
-    with np.errstate(divide="ignore", invalid="ignore"):
-        excess = np.where(diff == 0, 0.0, diff / allowed)
-    return np.where(np.isnan(excess), np.inf, excess)
+def _excess(diff, scale, tol, tiny):
+    """diff / (tol × scale), elementwise. What is allowed is never below the dtype's smallest
+    normal number: below it floating point has no relative precision left (and a backend may
+    flush such numbers to zero), so smaller differences are no differences; a larger one
+    against a zero scale is a disagreement."""
+    with np.errstate(invalid="ignore"):
+        excess = diff / np.maximum(tol * scale, tiny)
+    return np.where(np.isnan(excess), np.inf, excess)     # infinite against infinite scale

@@ -292,6 +292,9 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
 
 def _select(result: Result, kept) -> Result:
     """The networks ``kept`` of a stacked Result."""
+    if len(kept) == len(np.atleast_1d(result.loss_before)):
+        return result
+
     def take(array):
         return None if array is None else np.asarray(array)[kept]
 
