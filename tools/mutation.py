@@ -69,7 +69,8 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
 # mutants are killed within seconds; any test file not named here runs after these.
 TEST_ORDER = [
     "test_activations_losses.py", "test_finite_differences.py", "test_rules.py",
-    "test_contract.py", "test_comparison.py", "test_sweep_properties.py", "test_figures.py", "test_transcriptions.py",
+    "test_contract.py", "test_comparison.py", "test_sweep_properties.py", "test_figures.py",
+    "test_transcriptions.py",
     "test_examples.py", "test_golden.py", "test_cross_backends.py", "test_trust.py",
     "test_rules_report.py", "test_framework_mapping.py", "test_registry.py", "test_progress.py",
     "test_cli.py", "test_sweep.py", "test_fuzz_loader.py", "test_side_by_side.py",
