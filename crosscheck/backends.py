@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from crosscheck import modules
 from reference.types import Supports
 
 BUILTIN = {"numpy": "reference", "torch": "torch_impl", "jax": "jax_impl"}
@@ -53,7 +55,10 @@ def names() -> list[str]:
 
 
 def load(name: str):
-    """The backend module of ``name``, checked; BackendUnavailable with a one-line reason."""
+    """The backend of ``name``, checked; BackendUnavailable with a one-line reason. ``name`` is
+    a built-in or registered name, a file (``path/to/backend.py``) or ``module:object``."""
+    if modules.is_file(name) or ":" in name:
+        return checked(name, _direct(name), name)
     if name in BUILTIN:
         try:
             return checked(name, importlib.import_module(BUILTIN[name]), BUILTIN[name])
@@ -72,6 +77,26 @@ def load(name: str):
         raise BackendUnavailable(
             f"backend {name!r} ({entry.value}) failed to load: {exc}") from None
     return checked(name, module, entry.value)
+
+
+def _direct(where: str):
+    """A backend given by its file or as ``module:object``, without packaging."""
+    module_name, _, attribute = where.rpartition(":") if ":" in where else (where, "", "")
+    try:
+        module = modules.named(module_name, "crosscheck_backend")
+        return getattr(module, attribute) if attribute else module
+    except FileNotFoundError:
+        raise BackendUnavailable(f"backend {where!r}: no such file") from None
+    except Exception as exc:  # the user's backend may fail in any way; say so in one line
+        raise BackendUnavailable(f"backend {where!r} failed to load: {type(exc).__name__}: "
+                                 f"{exc}") from None
+
+
+def display_name(name: str, backend) -> str:
+    """How reports name a backend: its own NAME when given by a path or module:object."""
+    if modules.is_file(name) or ":" in name:
+        return str(getattr(backend, "NAME", None) or Path(name.rpartition(":")[2] or name).stem)
+    return name
 
 
 def checked(name: str, module, where: str):

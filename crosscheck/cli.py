@@ -92,8 +92,9 @@ def _rule_list(text):
 # --- the parser ----------------------------------------------------------------------------------
 def _common(parser, rule=True, json_help="print one JSON object"):
     parser.add_argument("--backends", metavar="LIST",
-                        help="comma-separated backends, e.g. numpy,torch,jax (default: every "
-                             "built-in backend whose framework is installed); the first is the "
+                        help="comma-separated backends, e.g. numpy,torch,jax, a file "
+                             "(path/to/backend.py) or module:object (default: every built-in "
+                             "backend whose framework is installed); the first is the "
                              "reference the others are compared with")
     if rule:
         parser.add_argument("--rule", choices=RULES, help=f"override the example's rule: "
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_and_check(command)
     _add_train_and_rules(command)
     _add_sweep(command)
+    _add_verify(command)
     return parser
 
 
@@ -205,6 +207,38 @@ def _add_sweep(command):
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _add_verify(command):
+    verify = command(
+        "verify", "check your own gradients or training step against the reference",
+        ["crosscheck verify my_backprop.py --example seed001-exact",
+         "crosscheck verify my_backprop.py:step --example xor --random 50 --json",
+         "crosscheck verify homework.solution:gradients --example my-network.toml",
+         "crosscheck verify seed002.py --example seed002-linear --layout inputs-outputs"],
+        description="Calls FUNCTION(weights, biases, X, T) -> (weight gradients, bias "
+                    "gradients), or, when it takes lr, FUNCTION(weights, biases, X, T, lr) -> "
+                    "(weights, biases) after one step in the example's mode, with NumPy float64 "
+                    "arrays: weights (outputs, inputs) per layer, biases (outputs,) or None, X "
+                    "(samples, inputs), T (samples, outputs). On the example's own numbers and "
+                    "on random networks of its architecture, every number is compared with the "
+                    "reference; where they differ, the known mistakes are tried and the ones "
+                    "that give your numbers are named. See docs/verify.md.")
+    verify.add_argument("function", metavar="FILE.py[:NAME] | module:NAME",
+                        help="your function (NAME defaults to gradients)")
+    verify.add_argument("--example", required=True, metavar="NAME|FILE",
+                        help="what the function is written for: a shipped example or a file")
+    verify.add_argument("--random", type=_seed, default=20, metavar="N",
+                        help="random probes of the example's architecture (default 20)")
+    verify.add_argument("--seed", type=_seed, default=0, help="seed of the probes (default 0)")
+    verify.add_argument("--step", action="store_true",
+                        help="the function is a training step (found from an lr parameter "
+                             "otherwise)")
+    verify.add_argument("--layout", choices=("outputs-inputs", "inputs-outputs"),
+                        default="outputs-inputs",
+                        help="weights as (outputs, inputs), the default, or (inputs, outputs) "
+                             "as seed 002 writes x·W")
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 # --- the commands --------------------------------------------------------------------------------
 def _backends(option: str | None) -> dict:
     if option is None:
@@ -212,7 +246,15 @@ def _backends(option: str | None) -> dict:
     names = [name.strip() for name in option.split(",") if name.strip()]
     if not names:
         raise UsageError("crosscheck: --backends: expected a comma-separated list of names")
-    return {name: registry.load(name) for name in names}
+    loaded = {}
+    for name in names:
+        backend = registry.load(name)
+        shown = registry.display_name(name, backend)
+        shown = name if shown in loaded else shown      # two backends of one NAME: as given
+        if shown in loaded:
+            raise UsageError(f"crosscheck: --backends: {name} is named twice")
+        loaded[shown] = backend
+    return loaded
 
 
 def _example_path(name: str):
@@ -338,8 +380,25 @@ def _sweep(args) -> int:
     return 0 if report.ok else 1
 
 
+def _verify(args) -> int:
+    from crosscheck.report import as_json
+    from crosscheck.runs import user_code, verify
+
+    example = examples.load(_example_path(args.example))
+    try:
+        function = user_code.load(args.function, True if args.step else None)
+        report = verify.verify(function, example, args.random, args.seed, args.layout)
+    except user_code.FunctionError as exc:
+        raise UsageError(f"crosscheck verify: {exc}") from None
+    except user_code.UserCodeFailed as exc:
+        print(f"crosscheck verify: {exc}\n{user_code.user_frames(exc)}", file=sys.stderr)
+        return 2
+    print(json.dumps(as_json.verify(report), indent=1) if args.json else str(report))
+    return 0 if report.ok else 1
+
+
 COMMANDS = {"list": _list, "show": _show, "run": _run_or_check, "check": _run_or_check,
-            "train": _train, "rules": _rules, "sweep": _sweep}
+            "train": _train, "rules": _rules, "sweep": _sweep, "verify": _verify}
 
 
 def main(argv=None) -> int:

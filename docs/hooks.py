@@ -5,6 +5,7 @@ A page asks for them with a comment on a line of its own:
     <!-- crosscheck: run seed002-linear -->      the side-by-side table, every installed backend
     <!-- crosscheck: rules xor -->               the rules report (NumPy) and its loss plot
     <!-- crosscheck: check hand-calculation.toml -->   a docs example file, as `crosscheck check`
+    <!-- crosscheck: verify verify/student.py:gradients seed001-exact -->   `crosscheck verify`
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from crosscheck.runs import rules
 
 DOCS = Path(__file__).resolve().parent
 RULES_EXAMPLES = ("xor", "seed000")
-PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check) (\S+) -->$", re.MULTILINE)
+PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check|verify) (\S+(?: \S+)?) -->$",
+                         re.MULTILINE)
 _rules_reports: dict[str, rules.RulesReport] = {}
 _folders: list[Path] = []
 
@@ -61,6 +63,16 @@ def _rules(name: str) -> str:
             f"![Loss per step under each rule: {name}](generated/rules-{name}.png)")
 
 
+def _verify(arguments: str) -> str:
+    from crosscheck.runs import user_code, verify
+
+    target, example = arguments.split()
+    function = user_code.load(str(DOCS / target))
+    report = verify.verify(function, examples.load(examples.find(example)))
+    report.function = f"docs/{target}"
+    return (f"```text\n$ crosscheck verify docs/{target} --example {example}\n{report}\n```")
+
+
 def on_post_build(config):
     """The plots are in the site now: remove the temporary folder they were made in."""
     while _folders:
@@ -72,7 +84,7 @@ def on_build_error(error):
 
 
 def on_page_markdown(markdown, page, config, files):
-    kinds = {"run": _run, "rules": _rules, "check": _check}
+    kinds = {"run": _run, "rules": _rules, "check": _check, "verify": _verify}
     return PLACEHOLDER.sub(
         lambda m: f'<div class="crosscheck-output" markdown>\n\n{kinds[m.group(1)](m.group(2))}'
                   "\n\n</div>", markdown)

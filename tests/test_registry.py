@@ -181,3 +181,18 @@ def test_the_built_in_backends_keep_the_protocol_and_support_everything(name):
     assert isinstance(module, backends.Backend)
     assert backends.supports(module) == reference.Supports()
     assert all(name in module.__all__ for name in (*backends.REQUIRED, "stacked_step"))
+
+
+def test_a_backend_by_its_file_or_as_module_colon_object(tmp_path, monkeypatch, capsys):
+    """No packaging: `--backends numpy,path/to/backend.py` and `module:object` load it, and
+    the reports call it by its NAME."""
+    (tmp_path / "planted.py").write_text(BUGGY.replace('NAME = "buggy"', 'NAME = "planted"'))
+    code = main(["run", "seed002-linear", "--backends", f"numpy,{tmp_path / 'planted.py'}"])
+    out = capsys.readouterr().out
+    assert code == 1 and "numpy = -0.191112, planted = " in " ".join(out.split())
+    (tmp_path / "holder.py").write_text("import reference as BACKEND\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["run", "seed002-linear", "--backends", "numpy,holder:BACKEND"]) == 0
+    assert "numpy, holder:BACKEND agree" in capsys.readouterr().out   # NAME taken: as given
+    assert main(["run", "seed002-linear", "--backends", "numpy,nowhere/x.py"]) == 2
+    assert "backend 'nowhere/x.py': no such file" in capsys.readouterr().err

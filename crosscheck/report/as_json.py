@@ -135,3 +135,17 @@ def sweep(report) -> dict:
             "reference": finite(worst.values[0]), "file": report.worst_file,
             "check": check_command(report) if report.worst_file else None},
     }
+
+
+def verify(report) -> dict:
+    """``crosscheck verify --json``."""
+    return {
+        "ok": report.ok, "function": report.function, "example": report.example.name,
+        "form": "step" if report.step else "gradients", "layout": report.layout,
+        "probes": report.probes,
+        "diagnosis": [{"mistake": d.mistake, "layer": d.layer, "explanation": d.explanation,
+                       "fix": d.fix} for d in report.diagnosis],
+        "mismatches": [{"probe": m.probe, "label": m.label, **disagreement(m.disagreement)}
+                       for m in report.mismatches],
+        "layers": [{"layer": i, "ok": ok} for i, ok in enumerate(report.layers_ok)],
+    }
