@@ -172,7 +172,7 @@ def user_frames(failed: UserCodeFailed) -> str:
     if failed.function.path:
         mine = os.path.realpath(failed.function.path)
         frames = [f for f in frames if os.path.realpath(f.filename) == mine] or frames[-1:]
-    lines = ["Traceback (the frames of your code):", *traceback.format_list(frames)]
+    lines = ["Traceback (the frames of your code):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(failed.error), failed.error)
     return "".join(lines).rstrip()
 
