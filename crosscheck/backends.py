@@ -118,13 +118,18 @@ def supports(module) -> Supports:
     return getattr(module, "SUPPORTS", None) or Supports()
 
 
-def available() -> list[str]:
-    """The names of the built-in backends that load here (used when none are asked for)."""
-    found = []
+def defaults() -> tuple[dict, dict[str, str]]:
+    """The built-in backends that load here (used when none are asked for), and why the others
+    do not: ``({"numpy": module, ...}, {"torch": "needs torch, ..."})``."""
+    found, skipped = {}, {}
     for name in BUILTIN:
         try:
-            load(name)
-        except BackendUnavailable:
-            continue
-        found.append(name)
-    return found
+            found[name] = load(name)
+        except BackendUnavailable as exc:
+            skipped[name] = str(exc).removeprefix(f"backend {name!r} ")
+    return found, skipped
+
+
+def available() -> list[str]:
+    """The names of the built-in backends that load here."""
+    return list(defaults()[0])

@@ -61,6 +61,10 @@ def _positive_float(text):
     return value
 
 
+def _nonnegative_float(text):
+    return _number(text, float, 0.0, float("inf"), "a number")
+
+
 def _writable_file(text):
     """An output file whose folder exists and can be written, checked before any computing."""
     folder = os.path.dirname(os.path.abspath(text))
@@ -105,6 +109,13 @@ def _common(parser, rule=True, json_help="print one JSON object"):
     parser.add_argument("--mode", choices=MODES, help="override the example's mode")
     parser.add_argument("--lr", type=_positive_float, help="override the learning rate")
     parser.add_argument("--json", action="store_true", help=json_help)
+    _require_all(parser)
+
+
+def _require_all(parser):
+    parser.add_argument("--require-all", action="store_true",
+                        help="exit 2 when a built-in backend cannot be loaded, rather than "
+                             f"skip it with a line on stderr (also {REQUIRE_ALL}=1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="examples:\n  crosscheck list\n  crosscheck run seed002-linear\n"
                             "  crosscheck check my-network.toml\n\nSee docs/cli.md.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version_line(),
+                        help="this tool's version and commit (crosscheck env: every backend's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -121,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
     command("list", "the shipped examples, one line each", ["crosscheck list"])
+    env = command("env", "where results are computed: Python, platform, this tool, its commit, "
+                  "every backend's version, the tolerance policy", ["crosscheck env",
+                                                                    "crosscheck env --json"])
+    env.add_argument("--json", action="store_true", help="print one JSON object")
     show = command("show", "the network, data, settings and published figures of an example",
                    ["crosscheck show seed002-linear", "crosscheck show my-network.toml"])
     show.add_argument("name", help="a shipped example or an example file (.toml)")
@@ -128,7 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_and_rules(command)
     _add_sweep(command)
     _add_verify(command)
+    diff = command("diff", "two result files (--json of run or check, or golden files) "
+                   "compared number by number", ["crosscheck diff before.json after.json",
+                                                 "crosscheck diff a.json b.json --tolerance 0",
+                                                 "crosscheck diff a.json b.json --json"])
+    diff.add_argument("a", metavar="A.json")
+    diff.add_argument("b", metavar="B.json")
+    diff.add_argument("--tolerance", type=_nonnegative_float, metavar="T",
+                      help="judge each array relative to its largest value at T (0: every "
+                           "number must be the same); default: the tolerance policy of run")
+    diff.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _version_line() -> str:
+    from crosscheck.report import environment
+
+    commit = environment.commit()
+    return f"crosscheck {environment.tool_version()}" + (f" (commit {commit})" if commit else "")
 
 
 def _add_run_and_check(command):
@@ -205,6 +239,7 @@ def _add_sweep(command):
     sweep.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="precision of every backend (default float64)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
+    _require_all(sweep)
 
 
 def _add_verify(command):
@@ -240,9 +275,21 @@ def _add_verify(command):
 
 
 # --- the commands --------------------------------------------------------------------------------
-def _backends(option: str | None) -> dict:
+REQUIRE_ALL = "CROSSCHECK_REQUIRE_ALL"      # =1: as --require-all, for CI
+
+
+def _backends(args) -> dict:
+    """The backends of --backends; by default every built-in one that loads, and a line on
+    stderr for each that does not (kept in ``args.skipped``; --require-all: exit 2)."""
+    option, args.skipped = args.backends, {}
     if option is None:
-        return {name: registry.load(name) for name in registry.available()}
+        loaded, args.skipped = registry.defaults()
+        strict = getattr(args, "require_all", False) or os.environ.get(REQUIRE_ALL) == "1"
+        for name, why in args.skipped.items():
+            if strict:
+                raise UsageError(f"crosscheck: --require-all: backend {name!r} {why}")
+            print(f"crosscheck: backend {name!r} skipped: {why}", file=sys.stderr)
+        return loaded
     names = [name.strip() for name in option.split(",") if name.strip()]
     if not names:
         raise UsageError("crosscheck: --backends: expected a comma-separated list of names")
@@ -273,8 +320,10 @@ def _run_one(path, args, modules):
 
     example = examples.load(path)
     try:
-        return runs.run(example, modules, _progress(args, example.name), rule=args.rule,
-                        dtype=args.dtype, steps=args.steps, mode=args.mode, lr=args.lr)
+        report = runs.run(example, modules, _progress(args, example.name), rule=args.rule,
+                          dtype=args.dtype, steps=args.steps, mode=args.mode, lr=args.lr)
+        report.unsupported.update(args.skipped)
+        return report
     except RuleUndefined as exc:
         raise UsageError(f"{path}: rule: {exc}") from None
     except runs.Diverged as exc:
@@ -286,6 +335,14 @@ def _list(args) -> int:
     for path in examples.shipped():
         example = examples.load(path)
         print(f"{example.name:<22} {example.title}")
+    return 0
+
+
+def _env(args) -> int:
+    from crosscheck.report import environment
+
+    env = environment.installed()
+    print(json.dumps(env, indent=1) if args.json else environment.render(env))
     return 0
 
 
@@ -305,7 +362,7 @@ def _run_or_check(args) -> int:
         paths = examples.shipped() if args.all else [examples.find(args.name)]
     else:
         paths = [args.file]
-    modules = _backends(args.backends)
+    modules = _backends(args)
     reports = [_run_one(path, args, modules) for path in paths]
     if args.json:
         if args.command == "run" and args.all:
@@ -341,7 +398,7 @@ def _plotted(args, report, draw, doc, text, indent=None) -> int:
 def _train(args) -> int:
     from crosscheck.report import as_json, plots, tables
 
-    report = _run_one(_example_path(args.name), args, _backends(args.backends))
+    report = _run_one(_example_path(args.name), args, _backends(args))
     return _plotted(args, report, plots.training, as_json.run, tables.render_training, 1)
 
 
@@ -351,7 +408,7 @@ def _rules(args) -> int:
     from crosscheck.runs import rules
 
     example = examples.load(_example_path(args.name))
-    report = rules.measure(example, _backends(args.backends), args.rules, args.threshold,
+    report = rules.measure(example, _backends(args), args.rules, args.threshold,
                            args.dtype, args.steps, args.mode, args.lr,
                            _progress(args, example.name, "rules"))
     return _plotted(args, report, plots.rules, as_json.rules, text.render)
@@ -362,7 +419,7 @@ def _sweep(args) -> int:
     from crosscheck.report import sweep as text
     from crosscheck.runs import sweep
 
-    modules = _backends(args.backends)
+    modules = _backends(args)
     if "numpy" not in modules:
         raise UsageError("crosscheck sweep: --backends: the sweep compares every backend with "
                          "the NumPy reference, so the list must include numpy")
@@ -376,6 +433,7 @@ def _sweep(args) -> int:
                              _progress(args, f"{args.count} networks", "architectures"))
     except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
         raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
+    report.skipped = args.skipped
     print(json.dumps(as_json.sweep(report), indent=1) if args.json else text.render(report))
     return 0 if report.ok else 1
 
@@ -397,8 +455,22 @@ def _verify(args) -> int:
     return 0 if report.ok else 1
 
 
-COMMANDS = {"list": _list, "show": _show, "run": _run_or_check, "check": _run_or_check,
-            "train": _train, "rules": _rules, "sweep": _sweep, "verify": _verify}
+def _diff(args) -> int:
+    from crosscheck.report import as_json
+    from crosscheck.report import diff as text
+    from crosscheck.runs import diff
+
+    try:
+        report = diff.diff(args.a, args.b, args.tolerance)
+    except diff.ResultFileError as exc:
+        raise UsageError(f"crosscheck diff: {exc}") from None
+    print(json.dumps(as_json.diff(report), indent=1) if args.json else text.render(report))
+    return 0 if report.ok else 1
+
+
+COMMANDS = {"list": _list, "env": _env, "diff": _diff, "show": _show, "run": _run_or_check,
+            "check": _run_or_check, "train": _train, "rules": _rules, "sweep": _sweep,
+            "verify": _verify}
 
 
 def main(argv=None) -> int:

@@ -199,7 +199,7 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
 
 
 JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
-             "checks", "skipped", "failed", "ok"}
+             "checks", "skipped", "failed", "environment", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "gradients", "errors",
                 "params_after", "loss_after", "losses"}
 

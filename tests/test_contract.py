@@ -231,3 +231,30 @@ def test_a_layer_trains_its_bias_unless_told_otherwise(name):
     (after,) = backend.step((layer,), [[1.0]], [[1.0]], "half_sse", 1.0)
     assert_close(after.bias, [0.5], rtol=0, backend=name, layer=0, param="bias",
                  quantity="after one step")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_contracts_defaults_are_one_exact_batch_step_in_float64(name):
+    """train(net, X, T, loss, lr) is one batch step of the exact rule in float64: the same
+    network as step, and one loss, the loss at that network."""
+    backend = load_backend(name)
+    net, losses = backend.train(NET, X, T, "half_sse", 0.1)
+    after = backend.step(NET, X, T, "half_sse", 0.1, "exact", "batch", "float64")
+    assert losses.shape == (1,) and losses.dtype == np.float64
+    for got, want in zip(net, after):
+        assert_close(got.weights, want.weights, rtol=0, backend=name, against="step",
+                     param="weights", quantity="train's default")
+    assert_close(losses[0], backend.loss(after, X, T, "half_sse"), rtol=1e-15, backend=name,
+                 against="loss after step", quantity="train's default")
+
+
+def test_the_front_refuses_a_network_of_another_depth():
+    """A backend's math that returns fewer layers than it was given is refused, not cut."""
+    from reference import contract
+
+    @contract.train
+    def train(net, X, T, loss_name, lr, rule, mode, steps):
+        return net[:1], np.zeros(steps)
+
+    with pytest.raises(ValueError, match="zip"):
+        train(NET, X, T, "half_sse", 0.1)

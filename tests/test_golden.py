@@ -38,5 +38,6 @@ def test_backend_reproduces_golden_results(name, rule, backend_name):
     doc = json.loads(golden.path_for(name, rule).read_text())
     got = results(backend_name, name, rule, "float64", example_of(name).chaotic_steps.get(rule))
     assert_results_agree(got, read_result(doc["results"]), backend=f"{name} [{rule}] "
-                         f"{backend_name}", against=f"golden (written under {doc['versions']})",
+                         f"{backend_name}",
+                         against=f"golden ({doc['backend']} under {doc['versions']})",
                          dtype="float64", steps=doc["steps"], scales=scales(name, rule))

@@ -73,7 +73,7 @@ def test_the_json_has_the_documented_keys(capsys):
     code, doc, _ = verify_json(capsys, f"{XOR}:output_delta_is_error", "--example", "xor",
                                "--random", "3", "--seed", "5")
     assert code == 1 and set(doc) == {"ok", "function", "example", "form", "layout", "probes",
-                                      "diagnosis", "mismatches", "layers"}
+                                      "diagnosis", "mismatches", "layers", "environment"}
     assert doc["probes"] == 4 and doc["form"] == "gradients" and doc["example"] == "xor"
     assert set(doc["diagnosis"][0]) == {"mistake", "layer", "explanation", "fix"}
     mismatch = doc["mismatches"][0]

@@ -1,13 +1,15 @@
 """Golden files: the float64 results of every shipped example under every rule, on disk.
 
 ``tests/golden/<example>--<rule>.json`` holds what the NumPy reference computes (the numbers of
-``crosscheck run --json``) together with the versions of every framework installed when it was
-written. ``tests/test_golden.py`` checks that each backend still reproduces them, so a framework
-upgrade that changes a number is reported with the example, the backend and the quantity.
+``crosscheck run --json``), the backend that computed them and the versions of every framework
+installed when it was written. ``tests/test_golden.py`` checks that each backend still
+reproduces them, so a framework upgrade that changes a number is reported with the example, the
+backend and the quantity.
 A chaotic run (``[chaotic_steps]`` of its example file) is stored over its first steps only.
 
 Regenerate them (after a deliberate change) with ``make golden``, that is
-``python -m tools.golden``.
+``python -m tools.golden``: it says, file by file, what moved against the file it replaces (by
+``crosscheck diff``'s comparison), then writes; ``--check`` only says.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import reference
 from crosscheck import atomic, backends, examples
 from crosscheck.report import as_json
+from crosscheck.runs import diff
 from crosscheck.runs import example as runs
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
@@ -33,14 +36,12 @@ def record(name: str, rule: str) -> dict:
     example = examples.load(examples.find(name))
     report = runs.run(example, {"numpy": reference}, rule=rule, dtype="float64",
                       steps=example.chaotic_steps.get(rule))
-    versions = {}
-    for backend_name in backends.BUILTIN:
-        try:
-            versions[backend_name] = backends.load(backend_name).version()
-        except backends.BackendUnavailable:
-            versions[backend_name] = None
+    loaded, _ = backends.defaults()
+    versions = {name: loaded[name].version() if name in loaded else None
+                for name in backends.BUILTIN}
     doc = as_json.run(report)
-    return {"example": name, "rule": rule, "steps": doc["steps"], "versions": versions,
+    return {"example": name, "rule": rule, "steps": doc["steps"], "backend": "numpy",
+            "versions": versions,
             "results": {k: v for k, v in doc["backends"]["numpy"].items() if k != "version"}}
 
 
@@ -50,14 +51,27 @@ def write(path: Path, doc: dict) -> None:
     atomic.write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
-def main() -> int:
+def moved(target: Path, doc: dict) -> str:
+    """What the new record changes against the file it replaces, in one line."""
+    if not target.exists():
+        return "new"
+    report = diff.compare(diff.parse(json.loads(target.read_text()), str(target)),
+                          diff.parse(doc, "new"), tolerance=0.0)
+    if report.largest is None:
+        return "unchanged"
+    return (f"{report.moved} of {report.compared} numbers moved, the most by "
+            f"{report.largest.ulps:.3g} ulps ({report.largest.disagreement.place})")
+
+
+def main(argv=()) -> int:
     for path in examples.shipped():
         for rule in reference.RULES:
-            target = path_for(path.stem, rule)
-            write(target, record(path.stem, rule))
-            print(f"wrote {target}")
+            target, doc = path_for(path.stem, rule), record(path.stem, rule)
+            print(f"{target.name}: {moved(target, doc)}")
+            if "--check" not in argv:
+                write(target, doc)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -9,6 +9,7 @@ import numpy as np
 
 from crosscheck.compare.comparison import Comparison, Disagreement
 from crosscheck.compare.quantities import REPORTED, Parameters, Result
+from crosscheck.report.environment import environment
 
 
 def plain(value):
@@ -80,6 +81,7 @@ def run(report) -> dict:
                     "computed": c.computed, "ok": c.ok, "erratum": c.figure.erratum}
                    for c in report.checks],
         "skipped": dict(report.unsupported), "failed": dict(report.failed),
+        "environment": environment(report.versions, report.unsupported),
         "ok": report.ok,
     }
 
@@ -109,7 +111,7 @@ def rules(report) -> dict:
         ],
         "max_abs_diff": report.comparison.max_abs_diff if report.comparison else 0.0,
         "worst": disagreement(report.comparison.worst) if report.comparison else None,
-        "ok": report.ok,
+        "environment": environment(report.versions), "ok": report.ok,
     }
 
 
@@ -129,6 +131,8 @@ def sweep(report) -> dict:
         "per_architecture": report.per_architecture,
         "seconds_by_backend": {k: round(v, 4) for k, v in report.seconds_by_backend.items()},
         "setup_seconds": round(report.setup_seconds, 4),
+        "skipped": dict(report.skipped),
+        "environment": environment(report.versions, report.skipped),
         "worst": None if worst is None else {
             **disagreement(worst), "backend": worst.backends[1],
             "architecture": report.worst_architecture, "value": finite(worst.values[1]),
@@ -148,4 +152,21 @@ def verify(report) -> dict:
         "mismatches": [{"probe": m.probe, "label": m.label, **disagreement(m.disagreement)}
                        for m in report.mismatches],
         "layers": [{"layer": i, "ok": ok} for i, ok in enumerate(report.layers_ok)],
+        "environment": environment({"numpy": np.__version__}),
     }
+
+
+def diff(report) -> dict:
+    """``crosscheck diff --json``."""
+    def moved(m):
+        return None if m is None else {"example": m.key.example, "rule": m.key.rule,
+                                       "dtype": m.key.dtype, "steps": m.key.steps,
+                                       "backend": m.backend, "ulps": finite(m.ulps),
+                                       **disagreement(m.disagreement)}
+
+    return {"ok": report.ok, "compared": report.compared, "moved": report.moved,
+            "largest": moved(report.largest),
+            "differences": [moved(m) for m in report.differences],
+            "only_in_a": report.only_in.get("A", []), "only_in_b": report.only_in.get("B", []),
+            "a": {"file": report.a.file, "environment": report.a.environment},
+            "b": {"file": report.b.file, "environment": report.b.environment}}

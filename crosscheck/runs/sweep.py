@@ -163,6 +163,8 @@ class SweepReport:
     worst: Disagreement | None = None
     worst_architecture: int = -1
     worst_file: str | None = None
+    versions: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)     # built-in backends that did not load
 
     @property
     def ok(self) -> bool:
@@ -211,6 +213,7 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     report = SweepReport(count, seed, dtype, list(modules), list(rules), per_architecture,
                          TOLERANCE[(dtype, FIRST_STEP)])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
+    report.versions = {name: module.version() for name, module in modules.items()}
     with _one_torch_thread():
         worst_group = _run(modules, report, progress)
     if worst_file and worst_group:
