@@ -196,3 +196,16 @@ def test_version_and_env(capsys):
     env = json.loads(capsys.readouterr().out)
     assert env["backends"]["numpy"] == np.__version__ and env["machine"]
     assert main(["env"]) == 0 and "backend numpy" in capsys.readouterr().out
+
+
+def test_a_layer_only_one_side_has_is_a_difference(tmp_path, capsys):
+    """A result with one layer of gradients less: that layer is named, not silently cut."""
+    done = subprocess.run([sys.executable, "-m", "crosscheck", "run", "seed002-linear",
+                           "--backends", "numpy", "--json"], capture_output=True, text=True)
+    doc = json.loads(done.stdout)
+    fewer = copy.deepcopy(doc)
+    del fewer["backends"]["numpy"]["gradients"][1]
+    assert main(["diff", write(tmp_path, "a.json", doc), write(tmp_path, "b.json", fewer),
+                 "--json"]) == 1
+    (found,) = json.loads(capsys.readouterr().out)["differences"]
+    assert found["where"] == "gradients[layer 1].weights", found

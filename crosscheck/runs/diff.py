@@ -11,6 +11,7 @@ differences; an example or a backend that only one side has is one.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,12 +118,14 @@ def _compare(report: DiffReport, key: Key, backend: str, a: Result, b: Result, t
     for quantity in REPORTED:
         judged = scales is not None and phase(quantity, key.steps) == FIRST_STEP
         tol = policy(key.dtype, quantity, key.steps) if tolerance is None else tolerance
-        pairs = zip(quantity.leaves(quantity.value(a, 0.0)),
-                    quantity.leaves(quantity.value(b, 0.0)),
-                    quantity.leaves(quantity.value(scales, 0.0)) if judged else
-                    iter(lambda: (None, None), 0))
-        for (place, x), (_, y), (_, scale) in pairs:
-            one = Comparison("A", dtype=key.dtype)
+        # An array only one side has (a layer more or less) is compared against None.
+        pairs = itertools.zip_longest(quantity.leaves(quantity.value(a, 0.0)),
+                                      quantity.leaves(quantity.value(b, 0.0)),
+                                      fillvalue=(None, None))
+        scales_of = itertools.chain(quantity.leaves(quantity.value(scales, 0.0)) if judged
+                                    else (), itertools.repeat((None, None)))
+        for ((place, x), (other_place, y)), (_, scale) in zip(pairs, scales_of):
+            place, one = place or other_place, Comparison("A", dtype=key.dtype)
             one.add_array("B", place, x, y, tol, scale)
             report.compared += one.compared
             if one.worst is None:
