@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test docs lint golden mutation clean
+.PHONY: setup demo test docs lint golden mutation matrix clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,13 @@ golden: setup
 # (`.venv/bin/python -m tools.mutation --jobs 1` for one), at the lowest priority.
 mutation: setup
 	nice -n 19 $(BIN)/python -m tools.mutation
+
+# The version matrix (noxfile.py): the cross-backend and golden tests under other releases of
+# JAX, PyTorch and NumPy, each in an environment of its own; then what moved against the pinned
+# releases (docs/regression.md). Not part of `make test`: it installs a dozen environments.
+matrix: setup
+	$(BIN)/nox --no-error-on-missing-interpreters || true
+	$(BIN)/python -m tools.matrix
 
 lint: setup
 	$(BIN)/ruff check .

@@ -209,3 +209,27 @@ def test_a_layer_only_one_side_has_is_a_difference(tmp_path, capsys):
                  "--json"]) == 1
     (found,) = json.loads(capsys.readouterr().out)["differences"]
     assert found["where"] == "gradients[layer 1].weights", found
+
+
+def test_the_matrix_table_says_what_moved_and_what_does_not_run(tmp_path, run_doc):
+    """tools.matrix on three made-up sessions: the pinned JAX, a JAX whose xor gradients moved
+    by 2 ulps, and a NumPy under which the reference raised."""
+    from tools import matrix
+
+    pinned = f"jax-{matrix.PINNED['jax']}"
+    write(tmp_path, f"{pinned}.json", run_doc)
+    write(tmp_path, "jax-0.99.0.json", a_new_jax(run_doc))
+    why = f"ValueError: no ({matrix.ROOT}/reference/x.py:1)"
+    broken = {"examples": [{**run_doc["examples"][0], "backends": {}, "failed": {"numpy": why}}]}
+    (tmp_path / "numpy-1.0.0.json").write_text("A framework's warning on stdout\n"
+                                              + json.dumps(broken))     # skipped
+    for name, line in [(pinned, "120 passed in 9.1s"), ("jax-0.99.0", "120 passed in 8.0s"),
+                       ("numpy-1.0.0", "86 failed, 6 passed in 1.5s")]:
+        (tmp_path / f"{name}.tests").write_text(line + "\n")
+    rows = {line.split(" | ")[0]: line for line in matrix.table(tmp_path)[2:]}
+    assert list(rows) == ["| numpy 1.0.0", "| jax 0.99.0", f"| jax {matrix.PINNED['jax']}"]
+    assert rows["| jax 0.99.0"].startswith("| jax 0.99.0 | 120 passed | 9 of ")
+    assert "| 2 ulps (jax xor, gradients[layer " in rows["| jax 0.99.0"]
+    assert rows["| jax 0.99.0"].endswith("| agree |")
+    assert rows["| numpy 1.0.0"] == ("| numpy 1.0.0 | 86 failed, 6 passed | does not run: numpy: "
+                                     "ValueError: no (reference/x.py:1) | - | - |")

@@ -60,7 +60,7 @@ def moved(target: Path, doc: dict) -> str:
     if report.largest is None:
         return "unchanged"
     return (f"{report.moved} of {report.compared} numbers moved, the most by "
-            f"{report.largest.ulps:.3g} ulps ({report.largest.disagreement.place})")
+            f"{report.largest.in_ulps} ({report.largest.disagreement.place})")
 
 
 def main(argv=()) -> int:

@@ -16,7 +16,7 @@ def render(report) -> str:
     lines = [_side("A", report.a), _side("B", report.b), ""]
     largest = report.largest
     moved = (f"{report.moved} of {report.compared} numbers moved; the most, by "
-             f"{largest.ulps:.3g} ulps: {largest.backend} {largest.key}: "
+             f"{largest.in_ulps}: {largest.backend} {largest.key}: "
              f"{largest.disagreement.place}" if largest else
              f"none of {report.compared} numbers moved: the two files hold the same numbers")
     lines.append(wrap(moved))

@@ -60,6 +60,11 @@ class Moved:
         a, b = self.disagreement.values
         return self.disagreement.abs_diff / float(np.spacing(max(abs(a), abs(b)) or 1.0))
 
+    @property
+    def in_ulps(self) -> str:
+        """The distance in words: ``1 ulp``, ``354 ulps``."""
+        return f"{self.ulps:.3g} ulp" + ("" if self.ulps == 1 else "s")
+
 
 @dataclass
 class DiffReport:
