@@ -170,13 +170,15 @@ def _add_run_and_check(command):
                   ["crosscheck run seed002-linear", "crosscheck run --all --backends numpy --json",
                    "crosscheck run xor --rule raw_error --steps 100 --full",
                    "crosscheck run --all --report out"])
-    run.add_argument("name", nargs="?", help="a shipped example (see crosscheck list)")
+    run.add_argument("name", nargs="?", help="a shipped example (see crosscheck list) or an "
+                     "example file (.toml)")
     run.add_argument("--all", action="store_true", help="run every shipped example")
     run.add_argument("--report", metavar="DIR", type=_writable_folder,
                      help="also write DIR/summary.md and one loss plot per example")
     check = command("check", "run your own example file on every backend and compare them",
                     ["crosscheck check my-network.toml", "crosscheck check my-network.toml --json"])
-    check.add_argument("file", help="an example file in the format of docs/example-format.md")
+    check.add_argument("file", help="an example file in the format of docs/example-format.md, "
+                       "or a shipped example's name")
     for parser in (run, check):
         parser.add_argument("--full", action="store_true",
                             help="show every reported number, not only the published ones")
@@ -305,8 +307,16 @@ def _backends(args) -> dict:
 
 
 def _example_path(name: str):
-    """A shipped example's file, or the path itself when it names a file."""
-    return name if name.endswith(".toml") or os.sep in name else examples.find(name)
+    """The file of NAME|FILE: a path when it looks like one (.toml, or a folder in it), else a
+    shipped example's file, else a file of that name; else UnknownExample, with the closest."""
+    if name.endswith(".toml") or os.sep in name:
+        return name
+    try:
+        return examples.find(name)
+    except examples.UnknownExample:
+        if os.path.isfile(name):
+            return name
+        raise
 
 
 def _progress(args, label, unit="steps"):
@@ -359,9 +369,9 @@ def _run_or_check(args) -> int:
     if args.command == "run":
         if args.all == bool(args.name):
             raise UsageError("crosscheck run: give one example NAME or --all")
-        paths = examples.shipped() if args.all else [examples.find(args.name)]
+        paths = examples.shipped() if args.all else [_example_path(args.name)]
     else:
-        paths = [args.file]
+        paths = [_example_path(args.file)]
     modules = _backends(args)
     reports = [_run_one(path, args, modules) for path in paths]
     if args.json:

@@ -37,7 +37,6 @@ targets = [[0.01]]
 
 # (what, replace this, with this, the key the message must name)
 BAD = [
-    ("missing name", 'name = "tiny"\n', "", "name: missing"),
     ("missing loss", 'loss = "half_sse"\n', "", "loss: missing"),
     ("missing learning rate", "learning_rate = 0.5\n", "", "learning_rate: missing"),
     ("missing weights", "weights = [[0.5, 0.6]]\n", "", "layers[1].weights: missing"),
@@ -51,8 +50,29 @@ BAD = [
     ("unknown loss", 'loss = "half_sse"', 'loss = "l1"', "loss: unknown value 'l1'"),
     ("unknown rule", 'loss = "half_sse"', 'loss = "half_sse"\nrule = "hebb"', "rule: unknown"),
     ("unknown mode", 'loss = "half_sse"', 'loss = "half_sse"\nmode = "mini"', "mode: unknown"),
-    ("unknown key", "learning_rate = 0.5", "learning_rate = 0.5\nlearning_rat = 0.5",
-     "learning_rat: unknown key"),
+    ("misspelt key", "learning_rate = 0.5", "learning_rate = 0.5\nlearning_rat = 0.5",
+     "learning_rat: unknown key; did you mean learning_rate?"),
+    ("unknown key", "learning_rate = 0.5", "learning_rate = 0.5\nmomentum = 0.9",
+     "momentum: unknown key; expected one of chaotic_steps, data, errata, expected, layers, "
+     "layout, learning_rate, loss, mode, name, rule, source, steps, title"),
+    ("misspelt layer key", "bias = [0.5, 0.5]", "biases = [0.5, 0.5]",
+     "layers[0].biases: unknown key; did you mean bias?"),
+    ("[layers] with one pair of brackets", "[[layers]]\nactivation = \"sigmoid\"\nweights = [[0.5",
+     "[layers]\nactivation = \"sigmoid\"\nweights = [[0.5",
+     "layers: written [layers], with one pair of brackets, which TOML reads as a single table; "
+     "write each layer as [[layers]]"),
+    ("the only layer as [layers]", GOOD[GOOD.index("[[layers]]"):GOOD.index("[data]")],
+     '[layers]\nactivation = "sigmoid"\nweights = [[0.5, 0.6]]\n\n',
+     "layers: written [layers], with one pair of brackets"),
+    ("weights written (inputs, outputs)", "weights = [[0.5, 0.6]]", "weights = [[0.5], [0.6]]",
+     "layers[1].weights: expected 2 columns per row to match layers[0] outputs (2), got 1 in "
+     "row 0; it looks transposed: written (inputs, outputs), as seed 002 writes x·W?"),
+    ("layout of the wrong shape", 'loss = "half_sse"',
+     'loss = "half_sse"\nlayout = "inputs-outputs"',
+     'layers[1].weights: expected 2 rows to match layers[0] outputs (2), layout = '
+     '"inputs-outputs", got 1'),
+    ("unknown layout", 'loss = "half_sse"', 'loss = "half_sse"\nlayout = "x·W"',
+     "layout: unknown value 'x·W'; expected one of outputs-inputs, inputs-outputs"),
     ("ragged matrix", "[[0.1, 0.2], [0.3, 0.4]]", "[[0.1, 0.2], [0.3]]",
      "layers[0].weights: expected 2 columns per row"),
     ("mis-shaped matrix", "weights = [[0.5, 0.6]]", "weights = [[0.5, 0.6, 0.7]]",
@@ -199,7 +219,7 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
 
 
 JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
-             "checks", "skipped", "failed", "environment", "ok"}
+             "checks", "skipped", "failed", "hint", "environment", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "gradients", "errors",
                 "params_after", "loss_after", "losses"}
 

@@ -28,7 +28,11 @@ EXAMPLES_DIR = Path(__file__).parent
 MAX_STEPS = 10_000_000
 
 TOP_KEYS = {"name", "title", "source", "loss", "learning_rate", "steps", "mode", "rule",
-            "chaotic_steps", "layers", "data", "expected", "errata"}
+            "layout", "chaotic_steps", "layers", "data", "expected", "errata"}
+# How the file writes each layer's weights: (outputs, inputs), as torch.nn.Linear stores them and
+# as the project does, or (inputs, outputs), as seed 002 writes x·W.
+LAYOUTS = ("outputs-inputs", "inputs-outputs")
+SINGLE_LAYERS = re.compile(r"^\s*\[\s*layers\s*\]\s*(#.*)?$", re.MULTILINE)
 
 __all__ = ["EXAMPLES_DIR", "MAX_SAMPLES", "MAX_STEPS", "MAX_WEIGHTS", "Example", "ExampleError",
            "Figure", "Names", "UnknownExample", "find", "load", "shipped"]
@@ -51,6 +55,7 @@ class Example:
     steps: int
     mode: str
     rule: str
+    layout: str              # as the file writes the weights; the layers hold (outputs, inputs)
     layers: tuple[Layer, ...]
     inputs: np.ndarray
     targets: np.ndarray
@@ -77,8 +82,9 @@ def find(name: str) -> Path:
     raise UnknownExample(f"unknown example {name!r}{hint}")
 
 
-def load(path: str | Path) -> Example:
-    """Read and validate one example file; raise ExampleError naming the file and the key."""
+def load(path: str | Path, layout: str | None = None) -> Example:
+    """Read and validate one example file; raise ExampleError naming the file and the key.
+    ``layout`` reads the weights in that layout whatever the file says."""
     path = Path(path)
     file = path.name if path.parent == EXAMPLES_DIR else str(path)
     try:
@@ -90,18 +96,26 @@ def load(path: str | Path) -> Example:
     except UnicodeDecodeError as exc:
         raise ExampleError(file, "", f"not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
+        if SINGLE_LAYERS.search(raw.decode("utf-8")):
+            raise ExampleError(file, "layers", network.SINGLE_BRACKETS) from None
         raise ExampleError(file, "", f"TOML does not parse: {exc}") from None
     except RecursionError:
         raise ExampleError(file, "", "TOML nested too deeply to read") from None
     except ValueError as exc:       # e.g. an integer of thousands of digits
         raise ExampleError(file, "", f"TOML does not parse: {exc}") from None
-    return _example(Fields(file), str(path), doc)
+    return _example(Fields(file), str(path), doc, layout)
 
 
-def _example(fields: Fields, path: str, doc: dict) -> Example:
+def name_of(path: str | Path) -> str:
+    """The name of an example file that gives none: its stem, as a name (``My_Net.toml`` →
+    ``my-net``)."""
+    return re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-") or "example"
+
+
+def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) -> Example:
     """The whole file, part by part: settings, data and network, figures."""
     fields.keys(doc, "", TOP_KEYS)
-    name = fields.string(doc, "name", required=True)
+    name = fields.string(doc, "name", default=name_of(path))
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
         fields.fail("name", f"{name!r}: use lowercase letters, digits and single '-'")
     loss = fields.choice(doc, "loss", LOSSES, required=True)
@@ -114,14 +128,17 @@ def _example(fields: Fields, path: str, doc: dict) -> Example:
     mode = fields.choice(doc, "mode", MODES, default="batch")
     rule = fields.choice(doc, "rule", RULES, default="exact")
     chaotic = _chaotic_steps(fields, doc.get("chaotic_steps", {}))
+    layout = layout or fields.choice(doc, "layout", LAYOUTS, default=LAYOUTS[0])
+    transposed = layout == LAYOUTS[1]
     inputs = network.inputs(fields, doc)
-    net, names = network.layers(fields, doc, inputs.shape[1], inputs.shape[0])
+    net, names = network.layers(fields, doc, inputs.shape[1], inputs.shape[0], transposed)
     targets = network.targets(fields, doc, inputs.shape[0], net)
     return Example(
         path=path, name=name, title=fields.string(doc, "title"),
         source=fields.string(doc, "source"), loss=loss, learning_rate=lr, steps=steps,
-        mode=mode, rule=rule, layers=net, inputs=inputs, targets=targets, names=names,
-        figures=figures.read(fields, doc, net, names), chaotic_steps=chaotic)
+        mode=mode, rule=rule, layout=layout, layers=net, inputs=inputs, targets=targets,
+        names=names,
+        figures=figures.read(fields, doc, net, names, transposed), chaotic_steps=chaotic)
 
 
 def _chaotic_steps(fields: Fields, table) -> dict[str, int]:

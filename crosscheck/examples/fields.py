@@ -6,6 +6,7 @@ Every check raises ``ExampleError`` naming the file and the key, e.g.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -81,7 +82,10 @@ class Fields:
         unknown = sorted(set(table) - set(allowed))
         if unknown:
             where = f"{key}.{unknown[0]}" if key else unknown[0]
-            self.fail(where, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else \
+                f"expected one of {', '.join(sorted(allowed))}"
+            self.fail(where, f"unknown key; {hint}")
 
     # --- arrays --------------------------------------------------------------------------------
     def vector(self, value, key, length=None, what="numbers"):

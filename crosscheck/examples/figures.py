@@ -31,8 +31,9 @@ class Figure:
 class _Shapes:
     """The shape of every quantity's arrays in one example, for checking figures."""
 
-    def __init__(self, net, names: Names):
+    def __init__(self, net, names: Names, transposed: bool):
         self.net, self.names, self.by_name = net, names, names.parameters()
+        self.transposed = transposed        # weights' figures written (inputs, outputs)
 
     def of(self, quantity: Quantity, place: Place):
         """The shape of the array at ``place``, or None where there is none (a missing bias,
@@ -51,9 +52,10 @@ class _Shapes:
         return layer.bias.shape
 
 
-def read(fields: Fields, doc, net, names: Names) -> tuple[Figure, ...]:
-    """Every Figure of the file's [expected] and [errata] tables, each place given once."""
-    shapes = _Shapes(net, names)
+def read(fields: Fields, doc, net, names: Names, transposed=False) -> tuple[Figure, ...]:
+    """Every Figure of the file's [expected] and [errata] tables, each place given once;
+    ``transposed``: matrices of weights are written (inputs, outputs), as the file's layers."""
+    shapes = _Shapes(net, names, transposed)
     figures = []
     for section, erratum in (("expected", False), ("errata", True)):
         if section in doc:
@@ -98,10 +100,11 @@ def _quantity(fields, section, erratum, quantity: Quantity, value, shapes: _Shap
             fields.fail(f"{section}.{where}", f"layers[{place.layer}] has no bias"
                         + (" to train" if quantity.trained_only else ""))
         named = place.index != ()
-        for index, printed in _printed(fields, entry, f"{section}.{where}",
-                                       () if named else shape):
-            at = place if named else place.at(index)
-            suffix = "" if named else "".join(f"[{i}]" for i in index)
+        flip = shapes.transposed and place.part == "weights" and not named
+        for written, printed in _printed(fields, entry, f"{section}.{where}",
+                                         () if named else shape[::-1] if flip else shape):
+            at = place if named else place.at(written[::-1] if flip else written)
+            suffix = "" if named else "".join(f"[{i}]" for i in written)    # as the file has it
             figures.append(Figure(where + suffix, quantity, at, printed, erratum,
                                   shapes.names.label(at)))
     return figures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crosscheck.examples.fields import Fields, kind
+from crosscheck.examples.fields import ExampleError, Fields, kind
 from crosscheck.examples.names import Names
 from reference.types import ACTIVATIONS, Layer
 
@@ -13,6 +13,12 @@ MAX_SAMPLES = 1_000_000
 
 LAYER_KEYS = {"activation", "weights", "bias", "train_bias", "names", "bias_names", "neurons"}
 DATA_KEYS = {"inputs", "targets"}
+SINGLE_BRACKETS = ("written [layers], with one pair of brackets, which TOML reads as a single "
+                   "table; write each layer as [[layers]], with two pairs, first hidden layer "
+                   "first")
+TRANSPOSED = ("; it looks transposed: written (inputs, outputs), as seed 002 writes x·W? Write "
+              "row j as the weights into neuron j, or add layout = \"inputs-outputs\" at the "
+              "top of the file")
 
 
 def inputs(fields: Fields, doc) -> np.ndarray:
@@ -36,11 +42,14 @@ def targets(fields: Fields, doc, samples: int, layers) -> np.ndarray:
         columns_why=f" to match the outputs of layers[{len(layers) - 1}] ({outputs})")
 
 
-def layers(fields: Fields, doc, n_inputs: int, samples: int):
-    """(the Network, its Names) from the ``[[layers]]`` tables."""
+def layers(fields: Fields, doc, n_inputs: int, samples: int, transposed: bool = False):
+    """(the Network, its Names) from the ``[[layers]]`` tables; ``transposed``: the file
+    writes each layer's weights and their names as (inputs, outputs)."""
     if "layers" not in doc:
         fields.fail("layers", "missing (required): one [[layers]] table per layer")
     tables = doc["layers"]
+    if isinstance(tables, dict):
+        fields.fail("layers", SINGLE_BRACKETS)
     if not isinstance(tables, list) or not tables:
         fields.fail("layers", f"expected one or more [[layers]] tables, got {kind(tables)}")
     net, weight_names, bias_names, neuron_names = [], [], [], []
@@ -53,10 +62,10 @@ def layers(fields: Fields, doc, n_inputs: int, samples: int):
             total += sum(len(r) for r in raw if isinstance(r, list))
         if total > MAX_WEIGHTS:
             fields.fail(f"{key}.weights", f"more than {MAX_WEIGHTS} weights in the network")
-        layer = _layer(fields, table, key, n_inputs, i)
+        layer = _layer(fields, table, key, n_inputs, i, transposed)
         net.append(layer)
         outputs = layer.weights.shape[0]
-        weight_names.append(fields.names(table, f"{key}.names", "names", layer.weights.shape))
+        weight_names.append(_weight_names(fields, table, key, layer.weights.shape, transposed))
         bias_names.append(fields.names(table, f"{key}.bias_names", "bias_names", (outputs,)))
         if bias_names[-1] is not None and layer.bias is None:
             fields.fail(f"{key}.bias_names", "given, but the layer has no bias")
@@ -70,14 +79,17 @@ def layers(fields: Fields, doc, n_inputs: int, samples: int):
                              samples)
 
 
-def _layer(fields: Fields, table, key: str, n_inputs: int, i: int) -> Layer:
+def _layer(fields: Fields, table, key: str, n_inputs: int, i: int, transposed: bool) -> Layer:
     activation = fields.choice(table, "activation", ACTIVATIONS, True, where=f"{key}.")
     if "weights" not in table:
         fields.fail(f"{key}.weights", "missing (required)")
     why = (f" to match the width of data.inputs ({n_inputs})" if i == 0
            else f" to match layers[{i - 1}] outputs ({n_inputs})")
-    weights = fields.matrix(table["weights"], f"{key}.weights", columns=n_inputs,
-                            columns_why=why)
+    if transposed:       # layout = "inputs-outputs": one row per input
+        weights = fields.matrix(table["weights"], f"{key}.weights", rows=n_inputs,
+                                rows_why=why + ', layout = "inputs-outputs"').T.copy()
+    else:
+        weights = _weights(fields, table["weights"], f"{key}.weights", n_inputs, why)
     bias = None
     if "bias" in table:
         fields.vector(table["bias"], f"{key}.bias", weights.shape[0],
@@ -90,6 +102,27 @@ def _layer(fields: Fields, table, key: str, n_inputs: int, i: int) -> Layer:
     if "train_bias" in table and bias is None:
         fields.fail(f"{key}.train_bias", "given, but the layer has no bias")
     return Layer(weights, bias, activation, train_bias)
+
+
+def _weights(fields: Fields, raw, key: str, n_inputs: int, why: str) -> np.ndarray:
+    """A layer's (outputs, inputs) weights; where they do not fit but their transpose would,
+    the message says so."""
+    try:
+        return fields.matrix(raw, key, columns=n_inputs, columns_why=why)
+    except ExampleError as exc:
+        rows = raw if isinstance(raw, list) and all(isinstance(r, list) for r in raw) else []
+        widths = {len(row) for row in rows}
+        if len(rows) == n_inputs and len(widths) == 1 and widths != {n_inputs}:
+            raise ExampleError(exc.file, exc.key, exc.message + TRANSPOSED) from None
+        raise
+
+
+def _weight_names(fields: Fields, table, key: str, shape, transposed: bool):
+    """The names of a layer's weights, like the weights (read transposed with them)."""
+    if not transposed:
+        return fields.names(table, f"{key}.names", "names", shape)
+    names = fields.names(table, f"{key}.names", "names", shape[::-1])
+    return None if names is None else tuple(zip(*names))
 
 
 def _flat(names):

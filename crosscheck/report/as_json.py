@@ -81,6 +81,7 @@ def run(report) -> dict:
                     "computed": c.computed, "ok": c.ok, "erratum": c.figure.erratum}
                    for c in report.checks],
         "skipped": dict(report.unsupported), "failed": dict(report.failed),
+        "hint": report.hint or None,
         "environment": environment(report.versions, report.unsupported),
         "ok": report.ok,
     }

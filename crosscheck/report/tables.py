@@ -107,6 +107,8 @@ def verdict(report: Report) -> str:
     for name, message in {**report.unsupported, **report.failed}.items():
         text += (f". {name} skipped, {message}" if name in report.unsupported
                  else f". {name} FAILED: {message}")
+    if report.hint:
+        text += f". Hint: {report.hint}"
     if report.skipped:
         text += (f". {len(report.skipped)} published figures not checked: they belong to the "
                  "example's own rule, steps, mode or learning rate")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crosscheck import backends
+import reference
+from crosscheck import backends, examples
 from crosscheck.compare import published
 from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.magnitudes import magnitudes
@@ -68,6 +69,7 @@ class Report:
     skipped: list[Figure] = field(default_factory=list)        # figures of other settings
     unsupported: dict[str, str] = field(default_factory=dict)  # backend -> what it lacks
     failed: dict[str, str] = field(default_factory=dict)       # backend -> what it raised
+    hint: str = ""                                             # why figures may fail
 
     @property
     def reference(self) -> str:
@@ -195,7 +197,26 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
               if results]
     skipped = [f for f in example.figures if f not in kept]
     return Report(example, settings, results, versions, comparison, checks, skipped,
-                  unsupported, failed)
+                  unsupported, failed, transposed_hint(example, settings, checks))
+
+
+def transposed_hint(example: Example, settings: Settings, checks: list[Check]) -> str:
+    """When published figures fail, and every figure holds once the file's weights are read as
+    (inputs, outputs) — a square matrix written as seed 002 writes x·W loads either way — the
+    words that say so; otherwise "". The second reading is run on the reference alone."""
+    if example.layout == examples.LAYOUTS[1] or all(c.ok for c in checks):
+        return ""
+    try:
+        flipped = examples.load(example.path, layout=examples.LAYOUTS[1])
+        again = run(flipped, {"numpy": reference}, rule=settings.rule, steps=settings.steps,
+                    mode=settings.mode, lr=settings.learning_rate)
+    except (examples.ExampleError, OSError, RuleUndefined, Diverged):
+        return ""
+    if len(again.checks) != len(checks) or not all(c.ok for c in again.checks):
+        return ""
+    return ("every published figure holds when the weights are read as (inputs, outputs), as "
+            "seed 002 writes x·W: add layout = \"inputs-outputs\" to the file, or write row j "
+            "as the weights into neuron j")
 
 
 def check(figure: Figure, results: dict[str, Result], reference: str, lr: float) -> Check:
