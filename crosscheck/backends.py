@@ -26,8 +26,10 @@ ENTRY_POINT_GROUP = "crosscheck.backends"
 @runtime_checkable
 class Backend(Protocol):
     """What a backend provides: the functions of the contract (``reference/__init__.py``) and
-    its framework's version. ``stacked_step`` is needed by ``crosscheck sweep`` only, and
-    ``SUPPORTS`` (a ``reference.Supports``) is optional: without it, everything is supported."""
+    its framework's version. ``stacked_step`` is needed by ``crosscheck sweep`` only,
+    ``intermediates`` by the quantities z, δ and the terms of E only (without it they are left
+    to the other backends), and ``SUPPORTS`` (a ``reference.Supports``) is optional: without it,
+    everything is supported."""
 
     def version(self) -> str: ...
     def forward(self, net, X, dtype="float64"): ...

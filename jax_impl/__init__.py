@@ -12,7 +12,15 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from jax_impl.backprop import forward, gradients, loss, stacked_step, step, train  # noqa: E402
+from jax_impl.backprop import (  # noqa: E402
+    forward,
+    gradients,
+    intermediates,
+    loss,
+    stacked_step,
+    step,
+    train,
+)
 from reference.types import (  # noqa: E402
     ACTIVATIONS,
     DTYPES,
@@ -21,6 +29,7 @@ from reference.types import (  # noqa: E402
     RULES,
     RULES_NEEDING_LR,
     Gradients,
+    Intermediates,
     Layer,
     Network,
     RuleUndefined,
@@ -40,6 +49,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
-    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
+    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
+    "train", "version",
 ]

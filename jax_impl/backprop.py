@@ -34,7 +34,15 @@ from jax import lax
 
 from jax_impl import activations, losses
 from reference import contract
-from reference.types import Gradients, Layer, Network, RuleUndefined, StackedStep, zero_sum_rows
+from reference.types import (
+    Gradients,
+    Intermediates,
+    Layer,
+    Network,
+    RuleUndefined,
+    StackedStep,
+    zero_sum_rows,
+)
 
 
 # --8<-- [start:dense]
@@ -174,6 +182,29 @@ def _gradient(structure, loss_name, rule):
 def _gradients_fn(structure, shapes, loss_name, rule):
     return jax.jit(_gradient(structure, loss_name, rule))
 # --8<-- [end:gradients]
+
+
+def _intermediates(structure, loss_name):
+    """z_l and delta_l of every layer, given the errors e_l, and the terms of E."""
+
+    def run(params, frozen, X, T, errors):
+        a, zs, deltas = X, [], []
+        for (activation, _), (weights, trained), fixed, error in zip(structure, params, frozen,
+                                                                      errors):
+            bias = trained if trained is not None else fixed
+            z = a @ weights.T if bias is None else a @ weights.T + bias
+            # delta_l = e_l ⊙ f'(z_l), the slope by autograd: the VJP of the activation at z_l.
+            a, vjp = jax.vjp(activations.FUNCTIONS[activation], z)
+            zs.append(z)
+            deltas.append(vjp(error)[0])
+        return tuple(zs), tuple(deltas), losses.TERMS[loss_name](a, T)
+
+    return run
+
+
+@_compiled(_CACHE_SIZE)
+def _intermediates_fn(structure, shapes, loss_name):
+    return jax.jit(_intermediates(structure, loss_name))
 
 
 def _zero_sum_row(params):
@@ -343,6 +374,13 @@ def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: i
 
 
 step = contract.step(train)
+
+
+@contract.intermediates
+def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermediates:
+    errors = gradients.math(net, X, T, loss_name, rule, lr).errors
+    run = _intermediates_fn(_structure(net), _shapes(net, X), loss_name)
+    return Intermediates(*run(*_split(net), X, T, errors))
 
 
 @contract.stacked_step

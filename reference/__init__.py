@@ -55,6 +55,11 @@ Functions
     -> the Network after one gradient-descent step (one pass over the data in ``online`` mode).
 ``train(net, X, T, loss_name, lr, rule, mode, steps, dtype)``
     -> ``(final Network, losses)``, where ``losses[k]`` is E after step k + 1.
+``intermediates(net, X, T, loss_name, rule, dtype, lr=None)``
+    -> ``Intermediates(pre_activations, deltas, loss_terms)``: the tutorials' intermediate
+    quantities at the given parameters: per layer z_l (the tutorials' "net") and
+    ``delta_l = e_l ⊙ f_l'(z_l)`` of the rule, and each sample's and output's term of E
+    (n_samples, outputs), whose sum is E (Mazur's E_o1 = ½(t_o1 − o1)²).
 ``stacked_step(stack, X, T, loss_name, lr, rule, mode, dtype)``
     -> ``StackedStep(loss_before, gradients, network, loss_after)`` for a *stack* of networks of
     one architecture: every array gains a first axis that numbers the networks (weights
@@ -68,15 +73,26 @@ which; no result shares memory with the arguments.
 
 A backend
 ---------
-is a module with these six functions and ``NAME`` (its name) and ``version()`` (its framework's
-version); it may declare ``SUPPORTS = Supports(rules=..., modes=..., dtypes=..., losses=...)``
+is a module with ``forward``, ``loss``, ``gradients``, ``step`` and ``train``, ``NAME`` (its
+name) and ``version()`` (its framework's version). ``stacked_step`` is needed by
+``crosscheck sweep`` only, and ``intermediates`` by the figures and comparisons of z, δ and the
+terms of E only (without it they are computed by the other backends alone). It may declare
+``SUPPORTS = Supports(rules=..., modes=..., dtypes=..., losses=...)``
 when it computes less than everything, and the harness then skips the rest as "not supported".
 ``crosscheck.backends.Backend`` is the same as a ``typing.Protocol``, checked when a backend is
 loaded. The built-in backends write only their math and take the checks and conversions from
 ``reference/contract.py``, the same for all three.
 """
 
-from reference.backprop import forward, gradients, loss, stacked_step, step, train
+from reference.backprop import (
+    forward,
+    gradients,
+    intermediates,
+    loss,
+    stacked_step,
+    step,
+    train,
+)
 from reference.types import (
     ACTIVATIONS,
     DTYPES,
@@ -85,6 +101,7 @@ from reference.types import (
     RULES,
     RULES_NEEDING_LR,
     Gradients,
+    Intermediates,
     Layer,
     Network,
     RuleUndefined,
@@ -106,6 +123,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
-    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
+    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
+    "train", "version",
 ]

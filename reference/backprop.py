@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from reference import activations, contract, losses
-from reference.types import Gradients, Layer, Network, StackedStep, refuse_zero_sums
+from reference.types import (
+    Gradients,
+    Intermediates,
+    Layer,
+    Network,
+    StackedStep,
+    refuse_zero_sums,
+)
 
 
 # --8<-- [start:forward]
@@ -44,6 +51,11 @@ def _send_back(rule: str, index: int, weights, error, delta, grad_w, lr):
 # --8<-- [end:send_back]
 
 
+def _delta(layer, error, z, a):
+    """delta_l = e_l ⊙ f_l'(z_l): the error through the activation's slope."""
+    return error * activations.FUNCTIONS[layer.activation][1](z, a)
+
+
 # --8<-- [start:backward]
 def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradients:
     zs, activs = _forward(net, X)
@@ -54,7 +66,7 @@ def _backward(net: Network, X, T, loss_name: str, rule: str, lr=None) -> Gradien
     for index in reversed(range(len(net))):
         layer = net[index]
         # Delta: the error through the activation's slope; then the gradients with calculus sign.
-        delta = error * activations.FUNCTIONS[layer.activation][1](zs[index], activs[index])
+        delta = _delta(layer, error, zs[index], activs[index])
         errors[index] = error
         grad_w[index] = -delta.mT @ inputs[index]
         if layer.bias is not None and layer.train_bias:
@@ -116,6 +128,14 @@ def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: i
 
 
 step = contract.step(train)
+
+
+@contract.intermediates
+def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermediates:
+    zs, activs = _forward(net, X)
+    errors = _backward(net, X, T, loss_name, rule, lr).errors
+    deltas = tuple(_delta(*each) for each in zip(net, errors, zs, activs))
+    return Intermediates(tuple(zs), deltas, losses.TERMS[loss_name](activs[-1], T))
 
 
 @contract.stacked_step

@@ -1,12 +1,12 @@
 """The contract's front: every argument checked and converted, every result converted, once.
 
-Each backend writes only its math: ``forward``, ``loss``, ``gradients``, ``train`` and
-``stacked_step`` over arguments that are already checked NumPy arrays of one dtype, and wraps
-each in the decorator of the same name here. The decorator gives the function the public
-signature of the contract (``reference/__init__.py``), checks and converts the arguments on the
-way in, and turns whatever arrays the math returns (NumPy, torch or JAX) into fresh NumPy arrays
-of the dtype on the way out, so that no result shares memory with the caller's network. ``step``
-is one step of ``train``, made here for every backend by ``step(train)``.
+Each backend writes only its math: ``forward``, ``loss``, ``gradients``, ``train``,
+``stacked_step`` and ``intermediates`` over arguments that are already checked NumPy arrays of one
+dtype, and wraps each in the decorator of the same name here. The decorator gives the function the
+public signature of the contract (``reference/__init__.py``), checks and converts the arguments on
+the way in, and turns whatever arrays the math returns (NumPy, torch or JAX) into fresh NumPy
+arrays of the dtype on the way out, so that no result shares memory with the caller's network.
+``step`` is one step of ``train``, made here for every backend by ``step(train)``.
 
 What the math receives: a ``Network`` of NumPy arrays of ``dtype`` (possibly the caller's own
 arrays, so never to be written into), ``X`` (samples, inputs) and ``T`` (samples, outputs) of
@@ -25,6 +25,7 @@ from reference.types import (
     MODES,
     RULES,
     Gradients,
+    Intermediates,
     Layer,
     StackedStep,
     as_network,
@@ -114,17 +115,33 @@ def loss(math):
     return _public(math, loss, "E at the given parameters")
 
 
+def _at_parameters(net, X, T, loss_name, rule, dtype, lr):
+    """The arguments of a function of one network at its parameters, under ``rule``."""
+    _names(loss_name, rule)
+    lr = check_rule_lr(rule, lr)
+    net, X, T = _prepare(net, X, T, dtype)
+    _proportional(rule, net)
+    return net, X, T, loss_name, rule, None if lr is None else _scalar(lr, dtype)
+
+
 def gradients(math):
     def gradients(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
                   lr=None) -> Gradients:
-        _names(loss_name, rule)
-        lr = check_rule_lr(rule, lr)
-        net, X, T = _prepare(net, X, T, dtype)
-        _proportional(rule, net)
-        return _gradients(math(net, X, T, loss_name, rule,
-                               None if lr is None else _scalar(lr, dtype)), dtype)
+        return _gradients(math(*_at_parameters(net, X, T, loss_name, rule, dtype, lr)), dtype)
 
     return _public(math, gradients, "∂E/∂W, ∂E/∂b and the errors e_l of ``rule``")
+
+
+def intermediates(math):
+    def intermediates(net, X, T, loss_name: str, rule: str = "exact", dtype: str = "float64",
+                      lr=None) -> Intermediates:
+        out = math(*_at_parameters(net, X, T, loss_name, rule, dtype, lr))
+        return Intermediates(tuple(_array(z, dtype) for z in out.pre_activations),
+                             tuple(_array(d, dtype) for d in out.deltas),
+                             _array(out.loss_terms, dtype))
+
+    return _public(math, intermediates, "Pre-activations z_l, deltas δ_l of ``rule`` and the "
+                                        "terms of E")
 
 
 def train(math):

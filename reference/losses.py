@@ -35,6 +35,14 @@ def mse_error(outputs, targets):
     return 2 * (targets - outputs) / (targets.shape[-2] * targets.shape[-1])
 
 
+# Each sample's and output's term of E (the terms sum to E): Mazur's E_o1 = ½(t_o1 − o1)².
+TERMS = {
+    "half_sse": lambda outputs, targets: 0.5 * (targets - outputs) ** 2,
+    "sse": lambda outputs, targets: (targets - outputs) ** 2,
+    "mse": lambda outputs, targets: (targets - outputs) ** 2 / (targets.shape[-2]
+                                                               * targets.shape[-1]),
+}
+
 FUNCTIONS = {
     "half_sse": (half_sse, half_sse_error),
     "sse": (sse, sse_error),

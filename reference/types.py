@@ -89,6 +89,16 @@ class Gradients(NamedTuple):
     errors: tuple[np.ndarray, ...]
 
 
+class Intermediates(NamedTuple):
+    """The tutorials' intermediate quantities at the given parameters: per layer the
+    pre-activation z_l (the tutorials' net) and the delta δ_l = e_l ⊙ f'_l(z_l) of the rule, each
+    (n_samples, width), and each sample's and output's term of E, (n_samples, outputs)."""
+
+    pre_activations: tuple[np.ndarray, ...]
+    deltas: tuple[np.ndarray, ...]
+    loss_terms: np.ndarray
+
+
 class StackedStep(NamedTuple):
     """``stacked_step``'s result: per network of a stack, the loss before the step, the rule's
     Gradients over all samples, the Network after one step and the loss after it. Every array

@@ -220,8 +220,9 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
 
 JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
              "checks", "skipped", "failed", "hint", "environment", "ok"}
-BACKEND_KEYS = {"version", "loss_before", "outputs_before", "gradients", "errors",
-                "params_after", "loss_after", "losses"}
+BACKEND_KEYS = {"version", "loss_before", "outputs_before", "pre_activations_before",
+                "loss_terms_before", "gradients", "errors", "deltas", "params_after",
+                "loss_after", "losses"}
 
 
 def test_json_has_the_documented_shape(capsys):

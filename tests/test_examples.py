@@ -6,6 +6,8 @@ by hand from their printed numbers; nothing here is produced by the code under t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import reference
@@ -53,3 +55,19 @@ def test_seed002_relu_variant_differs_only_in_the_hidden_activation():
                                                                  relu.steps)
     assert [(f.key, f.printed, f.erratum) for f in relu.figures] == \
         [(f.key, f.printed, f.erratum) for f in linear.figures]
+
+
+def test_the_docs_hand_calculation_holds_on_every_backend():
+    """docs/hand-calculation.toml: Mazur's printed figures, the intermediates among them (net_h1,
+    E_o1, δ_o1), each checked on NumPy, PyTorch and JAX, which also agree with each other."""
+    from crosscheck import backends
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "hand-calculation.toml"
+    example = examples.load(path)
+    keys = {f.quantity.key for f in example.figures}
+    assert {"pre_activations_before", "loss_terms_before", "deltas"} <= keys
+    loaded, _ = backends.defaults()
+    report = runs.run(example, loaded)
+    failing = [f"{c.figure.key}: printed {c.figure.printed}, computed {c.computed!r} "
+               f"{c.holds}" for c in report.checks if not c.ok]
+    assert not failing and report.agree and len(report.checks) == len(example.figures), failing

@@ -35,11 +35,11 @@ def finite_difference_gradient(net, X, T, loss_name):
     return grads
 
 
-def assert_fd_close(analytic, numeric, what):
+def assert_fd_close(analytic, numeric, what, backend="numpy"):
     err = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)),
                                                   FLOOR)
     k = np.unravel_index(int(np.argmax(err)), err.shape)
-    assert err[k] <= RTOL, (f"numpy: {what} index {list(map(int, k))}: backprop = "
+    assert err[k] <= RTOL, (f"{backend}: {what} index {list(map(int, k))}: backprop = "
                             f"{analytic[k]!r}, finite difference = {numeric[k]!r}, relative "
                             f"error {err[k]:.3g} > {RTOL:g}")
 
@@ -132,3 +132,48 @@ def test_frozen_bias_stays_put_and_weights_still_learn():
     stepped = R.step(net, [[1.0, 2.0]], [[0.0]], "half_sse", 0.5)
     assert stepped[0].bias.tolist() == [0.7]
     assert not np.array_equal(stepped[0].weights, net[0].weights)
+
+
+# By hand, independent of every backend: the forward pass with an offset added to one layer's z,
+# and the losses' closed forms.
+ACTIVATE = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0),
+            "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
+LOSS = {"half_sse": lambda a, t: 0.5 * np.sum((t - a) ** 2),
+        "sse": lambda a, t: np.sum((t - a) ** 2), "mse": lambda a, t: np.mean((t - a) ** 2)}
+
+
+def loss_with_offset(net, X, T, loss_name, layer, offset):
+    """E with ``offset`` added to z of ``layer``: ∂E/∂z_l by central differences."""
+    a = X
+    for index, lay in enumerate(net):
+        z = a @ np.asarray(lay.weights).T + (0 if lay.bias is None else lay.bias)
+        a = ACTIVATE[lay.activation](z + offset if index == layer else z)
+    return LOSS[loss_name](a, T)
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("loss_name", R.LOSSES)
+def test_deltas_are_minus_the_gradient_of_the_loss_with_respect_to_z(backend_name, loss_name):
+    """Under the exact rule δ_l = e_l ⊙ f'(z_l) = −∂E/∂z_l, and the loss terms sum to E; z_l is
+    a_{l−1}W_lᵀ + b_l, all on every backend against a forward pass written here by hand."""
+    from tests.helpers import load_backend
+
+    backend = load_backend(backend_name)
+    net, X, T = draw(77, 3, "sigmoid", n_samples=4)
+    out = backend.intermediates(net, X, T, loss_name, "exact")
+    a = X
+    for i, lay in enumerate(net):
+        z = a @ lay.weights.T + (0 if lay.bias is None else lay.bias)
+        np.testing.assert_allclose(out.pre_activations[i], z, rtol=1e-13, atol=0,
+                                   err_msg=f"{backend_name}: pre_activations[layer {i}]")
+        a = ACTIVATE[lay.activation](z)
+        numeric = np.zeros_like(z)
+        for index in np.ndindex(z.shape):
+            step = np.zeros_like(z)
+            step[index] = H
+            numeric[index] = -(loss_with_offset(net, X, T, loss_name, i, step)
+                               - loss_with_offset(net, X, T, loss_name, i, -step)) / (2 * H)
+        assert_fd_close(out.deltas[i], numeric, f"deltas[layer {i}]", backend_name)
+    assert out.loss_terms.shape == T.shape
+    np.testing.assert_allclose(out.loss_terms.sum(), LOSS[loss_name](a, T), rtol=1e-14,
+                               err_msg=f"{backend_name}: loss_terms_before sum to E")

@@ -57,10 +57,13 @@ def moved(target: Path, doc: dict) -> str:
         return "new"
     report = diff.compare(diff.parse(json.loads(target.read_text()), str(target)),
                           diff.parse(doc, "new"), tolerance=0.0)
-    if report.largest is None:
-        return "unchanged"
-    return (f"{report.moved} of {report.compared} numbers moved, the most by "
-            f"{report.largest.in_ulps} ({report.largest.disagreement.place})")
+    new = sorted({entry.rsplit(" ", 1)[-1] for entry in report.only_in.get("B", [])})
+    gone = sorted({entry.rsplit(" ", 1)[-1] for entry in report.only_in.get("A", [])})
+    lines = [] if report.largest is None else [
+        f"{report.moved} of {report.compared} numbers moved, the most by "
+        f"{report.largest.in_ulps} ({report.largest.disagreement.place})"]
+    lines += [f"new: {', '.join(new)}"] * bool(new) + [f"gone: {', '.join(gone)}"] * bool(gone)
+    return "; ".join(lines) or "unchanged"
 
 
 def main(argv=()) -> int:

@@ -14,6 +14,7 @@ from reference.types import (
     RULES,
     RULES_NEEDING_LR,
     Gradients,
+    Intermediates,
     Layer,
     Network,
     RuleUndefined,
@@ -21,7 +22,15 @@ from reference.types import (
     Supports,
     as_network,
 )
-from torch_impl.backprop import forward, gradients, loss, stacked_step, step, train
+from torch_impl.backprop import (
+    forward,
+    gradients,
+    intermediates,
+    loss,
+    stacked_step,
+    step,
+    train,
+)
 
 NAME = "torch"
 SUPPORTS = Supports()
@@ -36,6 +45,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports", "as_network",
-    "forward", "gradients", "loss", "stacked_step", "step", "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
+    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
+    "train", "version",
 ]

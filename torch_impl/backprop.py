@@ -17,7 +17,14 @@ from __future__ import annotations
 import torch
 
 from reference import contract
-from reference.types import Gradients, Layer, Network, StackedStep, refuse_zero_sums
+from reference.types import (
+    Gradients,
+    Intermediates,
+    Layer,
+    Network,
+    StackedStep,
+    refuse_zero_sums,
+)
 from torch_impl import activations, losses
 
 
@@ -177,6 +184,23 @@ def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: i
 
 
 step = contract.step(train)
+
+
+@contract.intermediates
+def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermediates:
+    X, T = torch.tensor(X), torch.tensor(T)
+    layers = _layers(net)
+    errors = _gradients(layers, X, T, loss_name, rule, lr)[1].errors
+    a, zs, deltas = X, [], []
+    for (weights, bias, activation), error in zip(layers, errors):
+        z = (a @ weights.mT + (0 if bias is None else bias)).detach().requires_grad_()
+        a = activations.FUNCTIONS[activation](z)
+        # delta_l = e_l ⊙ f'(z_l), the slope by autograd: the VJP of the activation at z_l.
+        (delta,) = torch.autograd.grad(a, z, error)
+        zs.append(z.detach())
+        deltas.append(delta)
+        a = a.detach()
+    return Intermediates(tuple(zs), tuple(deltas), losses.TERMS[loss_name](a, T))
 
 
 @contract.stacked_step

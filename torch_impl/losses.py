@@ -19,6 +19,15 @@ def mse(outputs, targets):
     return functional.mse_loss(outputs, targets, reduction="none").mean((-2, -1))
 
 
+# Each sample's and output's term of E (MSELoss without its reduction), scaled as E is.
+TERMS = {
+    "half_sse": lambda outputs, targets: 0.5 * functional.mse_loss(outputs, targets,
+                                                                   reduction="none"),
+    "sse": lambda outputs, targets: functional.mse_loss(outputs, targets, reduction="none"),
+    "mse": lambda outputs, targets: functional.mse_loss(outputs, targets, reduction="none")
+    / (outputs.shape[-2] * outputs.shape[-1]),
+}
+
 FUNCTIONS = {
     "half_sse": half_sse,
     "sse": sse,

@@ -10,6 +10,7 @@ magnitude of a sum is the sum of its terms' magnitudes, and that of a product x�
 M(x)|y| + |x|M(y) (the product rule, with the reference's own values for |x| and |y|):
 
 * forward: A_0 = |X|, Z_l = A_{l−1}|W_l|ᵀ + |b_l| (the terms of z_l), A_l = |f'(z_l)| Z_l + |a_l|;
+  each term of E, as the loss itself: its value plus |e_L| ⊙ (|t| + A_L);
 * the output error e_L, a difference of t and a_L: E_L = the loss's own factor × (|t| + A_L);
 * a delta, δ_l = e_l ⊙ f'_l with the slope computed from a_l as the tutorials and the frameworks
   do: D_l = E_l |f'_l| + |e_l| |∂f'_l/∂a| A_l, the second term being how the slope moves with a's
@@ -44,8 +45,8 @@ _SLOPE_SENSITIVITY = {
 
 
 def _forward(net, X):
-    """Activations, slopes and the magnitudes A_l (A_0 = |X|)."""
-    acts, slopes, A = [], [], [np.abs(X)]
+    """Activations, slopes and the magnitudes A_l (A_0 = |X|) and Z_l."""
+    acts, slopes, A, Zs = [], [], [np.abs(X)], []
     a = X
     for layer in net:
         f, f_prime = activations.FUNCTIONS[layer.activation]
@@ -57,7 +58,8 @@ def _forward(net, X):
         acts.append(a)
         slopes.append(f_prime(z, a))
         A.append(np.abs(slopes[-1]) * Z + np.abs(a))
-    return acts, slopes, A
+        Zs.append(Z)
+    return acts, slopes, A, Zs
 
 
 def _sent_back(rule, weights, E, e, D, G, g, lr):
@@ -78,17 +80,17 @@ def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Resul
     """A Result of magnitudes, one per number of the first step (see the module docstring);
     ``reference`` is the reference backend's Result of the same problem."""
     net = tuple(net)
-    acts, slopes, A = _forward(net, X)
+    acts, slopes, A, Zs = _forward(net, X)
     loss, error = losses.FUNCTIONS[loss_name]
     output_terms = np.abs(T) + A[-1]
     E = np.abs(error(np.zeros_like(output_terms), output_terms))
-    errors, grads = [None] * len(net), [None] * len(net)
+    errors, grads, deltas = [None] * len(net), [None] * len(net), [None] * len(net)
     for index in reversed(range(len(net))):
         layer, e = net[index], np.asarray(reference.errors[index])
         sensitivity = _SLOPE_SENSITIVITY[layer.activation](acts[index]) * A[index + 1]
         D = E * np.abs(slopes[index]) + np.abs(e) * sensitivity
         delta = np.abs(e * slopes[index])
-        errors[index] = E
+        errors[index], deltas[index] = E, D
         G = D.mT @ np.abs(acts[index - 1] if index else X) + delta.mT @ A[index]
         Gb = D.sum(axis=-2) if layer.bias is not None and layer.train_bias else None
         grads[index] = Parameters(G, Gb)
@@ -100,6 +102,8 @@ def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Resul
                              np.abs(layer.bias) + (0 if g.bias is None else lr * g.bias))
                   for layer, g in zip(net, grads))
     e_L = np.abs(error(acts[-1], T))
+    terms = losses.TERMS[loss_name](acts[-1], T) + e_L * output_terms     # per element
     loss_terms = loss(acts[-1], T) + (e_L * output_terms).sum(axis=(-2, -1))
     return Result(loss_terms, tuple(grads), tuple(errors), after, loss_terms[..., None],
-                  tuple(A[1:]))
+                  tuple(A[1:]), pre_activations_before=tuple(Zs), deltas=tuple(deltas),
+                  loss_terms_before=terms)

@@ -60,6 +60,10 @@ class Result:
     losses: np.ndarray
     activations_before: tuple[np.ndarray, ...] | None = None
     activations_after: tuple[np.ndarray, ...] | None = None
+    # The tutorials' intermediates, from a backend's optional ``intermediates``: None without it.
+    pre_activations_before: tuple[np.ndarray, ...] | None = None
+    deltas: tuple[np.ndarray, ...] | None = None
+    loss_terms_before: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,17 @@ class Quantity:
     reported: bool = True        # every backend reports it: JSON, golden files, comparison
     trained_only: bool = False   # parameters: a bias held fixed has none
     repeats: bool = False        # another quantity's numbers again: not listed by `run --full`
+    optional: bool = False       # from a function a backend may lack: None there, not compared
 
     def value(self, result: Result, learning_rate: float):
         return self.get(result, learning_rate)
 
     def leaves(self, value) -> Iterator[tuple[Place, np.ndarray | None]]:
-        """(place, array) for every array of a value of this quantity."""
-        if self.form is Form.LAYERS:
+        """(place, array) for every array of a value of this quantity (one None for a value
+        that is not there)."""
+        if value is None:
+            yield Place(self.key), None
+        elif self.form is Form.LAYERS:
             for layer, array in enumerate(value):
                 yield Place(self.key, layer), array
         elif self.form is Form.PARAMETERS:
@@ -135,6 +143,12 @@ QUANTITIES = (
              reported=False),
     Quantity("outputs_before", Form.OUTPUTS, FIRST_STEP, "{}", "a_L at the initial parameters",
              lambda r, lr: r.activations_before[-1], repeats=True),
+    Quantity("pre_activations_before", Form.LAYERS, FIRST_STEP, "{} net",
+             "z_l = a_{l−1} W_lᵀ + b_l at the initial parameters (the tutorials' net, Mazur's "
+             "net_h1)", lambda r, lr: r.pre_activations_before, optional=True),
+    Quantity("loss_terms_before", Form.OUTPUTS, FIRST_STEP, "{} term of E",
+             "each sample's and output's term of E at the initial parameters (Mazur's E_o1 = "
+             "½(t_o1 − o1)²); they sum to E", lambda r, lr: r.loss_terms_before, optional=True),
     Quantity("output_gradient", Form.OUTPUTS, FIRST_STEP, "{} ∂E/∂a",
              "∂E/∂a_L at the initial parameters, calculus sign (seed 002's Δ = prediction − "
              "actual)", lambda r, lr: -r.errors[-1], reported=False),
@@ -148,6 +162,10 @@ QUANTITIES = (
     Quantity("errors", Form.LAYERS, FIRST_STEP, "{} error",
              "e_l, the rule's error at layer l, tutorials' sign (e_L = t − a_L for half_sse)",
              lambda r, lr: r.errors, FIRST_UPDATE),
+    Quantity("deltas", Form.LAYERS, FIRST_STEP, "{} δ",
+             "δ_l = e_l ⊙ f′_l(z_l), the rule's delta at layer l, tutorials' sign (for the "
+             "gradient, −∂E/∂z_l: Mazur's δ_o1 = ∂E/∂net_o1 with its sign flipped)",
+             lambda r, lr: r.deltas, FIRST_UPDATE, optional=True),
     Quantity("params_after", Form.PARAMETERS, AFTER_STEPS, "{} after",
              "the parameters after the steps", lambda r, lr: r.params_after, TRAINING),
     Quantity("activations_after", Form.LAYERS, AFTER_STEPS, "{} after",
@@ -163,6 +181,8 @@ QUANTITIES = (
 BY_KEY = {q.key: q for q in QUANTITIES}
 # What every backend reports for an example, in the order of the JSON.
 REPORTED = tuple(q for q in QUANTITIES if q.reported)
+# What ``intermediates`` reports, for a backend that has it.
+INTERMEDIATE = tuple(q for q in QUANTITIES if q.optional)
 # What a stacked step reports for every network of a stack (crosscheck sweep).
 STACKED = tuple(BY_KEY[k] for k in ("loss_before", "gradients", "errors", "params_after",
                                     "loss_after"))

@@ -47,9 +47,14 @@ def read_result(doc: dict) -> Result:
     def params(items):
         return tuple(Parameters(array(p["weights"]), array(p["bias"])) for p in items)
 
+    def layers(key):     # an optional quantity: null, or absent from an older file
+        return None if doc.get(key) is None else tuple(map(array, doc[key]))
+
     return Result(float(doc["loss_before"]), params(doc["gradients"]),
                   tuple(map(array, doc["errors"])), params(doc["params_after"]),
-                  array(doc["losses"]), activations_before=(array(doc["outputs_before"]),))
+                  array(doc["losses"]), activations_before=(array(doc["outputs_before"]),),
+                  pre_activations_before=layers("pre_activations_before"),
+                  deltas=layers("deltas"), loss_terms_before=array(doc.get("loss_terms_before")))
 
 
 def disagreement(found: Disagreement | None) -> dict | None:

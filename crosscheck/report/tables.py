@@ -49,9 +49,16 @@ def _arrays(example: Example, quantity):
             yield Place(quantity.key, layer, "bias"), lay.bias.shape
 
 
+def _cell(value: float) -> str:
+    """A number, or "-" where the backend does not compute it."""
+    return "-" if np.isnan(value) else number(value)
+
+
 def _values(report: Report, figure: Figure) -> list[float]:
-    lr = report.settings.learning_rate
-    return [figure.quantity.number(result, lr, figure.place) for result in report.results.values()]
+    """The figure's number on every backend; NaN where a backend does not compute it."""
+    lr, quantity = report.settings.learning_rate, figure.quantity
+    return [np.nan if quantity.value(result, lr) is None else
+            quantity.number(result, lr, figure.place) for result in report.results.values()]
 
 
 def render(report: Report, full: bool = False) -> str:
@@ -64,7 +71,7 @@ def render(report: Report, full: bool = False) -> str:
     for quantity in REPORTED:
         if quantity.form is Form.SCALAR and quantity.key not in published and report.results:
             values = [float(quantity.value(r, 0.0)) for r in report.results.values()]
-            rows.append([quantity.label, "", *map(number, values), spread(values), ""])
+            rows.append([quantity.label, "", *map(_cell, values), spread(values), ""])
     errata = []
     for check in report.checks:
         figure, values = check.figure, _values(report, check.figure)
@@ -74,11 +81,11 @@ def render(report: Report, full: bool = False) -> str:
                           f"{number(check.computed)}  ({figure.key})")
         else:
             status = "ok" if check.ok else "FAILS"
-        rows.append([figure.label, figure.printed, *map(number, values), spread(values), status])
+        rows.append([figure.label, figure.printed, *map(_cell, values), spread(values), status])
     if full and report.results:
         for figure in _every_number(report.example):
             values = _values(report, figure)
-            rows.append([figure.label, "", *map(number, values), spread(values), ""])
+            rows.append([figure.label, "", *map(_cell, values), spread(values), ""])
     lines += columns(header, rows)
     if errata:
         lines += ["", "Errata (printed figures that do not round from the true value):", *errata]
@@ -127,7 +134,7 @@ def render_training(report: Report) -> str:
     rows = []
     for k in shown:
         values = [float(result.losses[k - 1]) for result in report.results.values()]
-        rows.append([str(k), *map(number, values), spread(values)])
+        rows.append([str(k), *map(_cell, values), spread(values)])
     lines = [*_heading(report), "Loss after each step shown:"]
     lines += columns(["step", *names, "max diff", ""], [[*row, ""] for row in rows])
     return "\n".join([*lines, "", verdict(report)])

@@ -25,7 +25,9 @@ def formatted(value, spec: str) -> str:
 
 
 def spread(values) -> str:
-    """The largest difference among the values, or "-" for fewer than two."""
+    """The largest difference among the values (NaN, a number a backend does not compute, left
+    out), or "-" for fewer than two."""
+    values = [v for v in values if not math.isnan(v)]
     if len(values) < 2:
         return "-"
     return f"{max(values) - min(values):.1e}"

@@ -121,6 +121,11 @@ def _scales(key: Key, result: Result):
 def _compare(report: DiffReport, key: Key, backend: str, a: Result, b: Result, tolerance):
     scales = None if tolerance is not None else _scales(key, a)
     for quantity in REPORTED:
+        missing = [side for side, r in (("A", a), ("B", b)) if quantity.value(r, 0.0) is None]
+        if quantity.optional and missing:      # computed on one side only (or on neither)
+            for side in {"A", "B"} - set(missing) if len(missing) == 1 else ():
+                report.only_in.setdefault(side, []).append(f"{key} {backend} {quantity.key}")
+            continue
         judged = scales is not None and phase(quantity, key.steps) == FIRST_STEP
         tol = policy(key.dtype, quantity, key.steps) if tolerance is None else tolerance
         # An array only one side has (a layer more or less) is compared against None.
@@ -156,6 +161,7 @@ def compare(a_side: Side, b_side: Side, tolerance: float | None = None) -> DiffR
     a, b = a_side.results, b_side.results
     report.only_in = {"A": [f"{k} {n}" for k, n in a if (k, n) not in b],
                       "B": [f"{k} {n}" for k, n in b if (k, n) not in a]}
+    # (and, added by _compare, the optional quantities one side computed and the other not)
     for key, backend in a:
         if (key, backend) in b:
             _compare(report, key, backend, a[key, backend], b[key, backend], tolerance)
