@@ -219,7 +219,7 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
 
 
 JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
-             "checks", "skipped", "failed", "hint", "environment", "ok"}
+             "checks", "not_checked", "skipped", "failed", "hint", "environment", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "pre_activations_before",
                 "loss_terms_before", "gradients", "errors", "deltas", "params_after",
                 "loss_after", "losses"}
@@ -241,7 +241,9 @@ def test_json_has_the_documented_shape(capsys):
     check = next(c for c in doc["checks"] if c["key"] == "updates.w5")
     assert check == {"key": "updates.w5", "published": "-0.0478",
                      "computed": pytest.approx(-0.04897245, abs=1e-15), "ok": True,
-                     "erratum": True}
+                     "erratum": True, "tutorial_label": "a·Δ·h1",
+                     "printed_at": "Backward Pass, [w5 w6] update"}
+    assert doc["not_checked"] == []
 
 
 def test_run_all_json(capsys):

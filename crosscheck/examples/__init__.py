@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crosscheck.examples import figures, network
+from crosscheck.examples import figures, network, tutorial
 from crosscheck.examples.fields import ExampleError, Fields
 from crosscheck.examples.figures import Figure
 from crosscheck.examples.names import Names
@@ -28,7 +28,7 @@ EXAMPLES_DIR = Path(__file__).parent
 MAX_STEPS = 10_000_000
 
 TOP_KEYS = {"name", "title", "source", "loss", "learning_rate", "steps", "mode", "rule",
-            "layout", "chaotic_steps", "layers", "data", "expected", "errata"}
+            "layout", "tutorial", "chaotic_steps", "layers", "data", "expected", "errata"}
 # How the file writes each layer's weights: (outputs, inputs), as torch.nn.Linear stores them and
 # as the project does, or (inputs, outputs), as seed 002 writes x·W.
 LAYOUTS = ("outputs-inputs", "inputs-outputs")
@@ -60,7 +60,8 @@ class Example:
     inputs: np.ndarray
     targets: np.ndarray
     names: Names
-    figures: tuple[Figure, ...]
+    figures: tuple[Figure, ...]          # labelled ones first, in the tutorial's order
+    tutorial: tutorial.Tutorial = field(default_factory=tutorial.Tutorial)
     # Per rule, the steps over which a chaotic run is stored and compared (``[chaotic_steps]``).
     chaotic_steps: dict[str, int] = field(default_factory=dict)
 
@@ -128,6 +129,7 @@ def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) ->
     mode = fields.choice(doc, "mode", MODES, default="batch")
     rule = fields.choice(doc, "rule", RULES, default="exact")
     chaotic = _chaotic_steps(fields, doc.get("chaotic_steps", {}))
+    cited = tutorial.read(fields, doc)
     layout = layout or fields.choice(doc, "layout", LAYOUTS, default=LAYOUTS[0])
     transposed = layout == LAYOUTS[1]
     inputs = network.inputs(fields, doc)
@@ -138,7 +140,8 @@ def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) ->
         source=fields.string(doc, "source"), loss=loss, learning_rate=lr, steps=steps,
         mode=mode, rule=rule, layout=layout, layers=net, inputs=inputs, targets=targets,
         names=names,
-        figures=figures.read(fields, doc, net, names, transposed), chaotic_steps=chaotic)
+        figures=tutorial.apply(fields, cited, figures.read(fields, doc, net, names, transposed)),
+        tutorial=cited, chaotic_steps=chaotic)
 
 
 def _chaotic_steps(fields: Fields, table) -> dict[str, int]:

@@ -26,6 +26,8 @@ class Figure:
     printed: str             # the figure as printed
     erratum: bool            # True when it comes from [errata]
     label: str               # what a reader calls it: "w5", "h1 (sample 0)", "loss before"
+    own_label: str = ""      # the tutorial's own name for it ("a·Δ·h1"), from [tutorial]
+    printed_at: str = ""     # where the tutorial prints it ("Backward Pass")
 
 
 class _Shapes:

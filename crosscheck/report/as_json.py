@@ -83,13 +83,28 @@ def run(report) -> dict:
         "max_abs_diff": report.comparison.max_abs_diff,
         "worst": disagreement(report.comparison.worst),
         "checks": [{"key": c.figure.key, "published": c.figure.printed,
-                    "computed": c.computed, "ok": c.ok, "erratum": c.figure.erratum}
-                   for c in report.checks],
+                    "computed": c.computed, "ok": c.ok, "erratum": c.figure.erratum,
+                    **_tutorial(c.figure)} for c in report.checks],
+        "not_checked": [{"key": f.key, "published": f.printed, "computed": _computed(report, f),
+                         "printed_for": report.printed_for(f), **_tutorial(f)}
+                        for f in report.skipped],
         "skipped": dict(report.unsupported), "failed": dict(report.failed),
         "hint": report.hint or None,
         "environment": environment(report.versions, report.unsupported),
         "ok": report.ok,
     }
+
+
+def _tutorial(figure) -> dict:
+    """The tutorial's own label for a figure and where it prints it (null without them)."""
+    return {"tutorial_label": figure.own_label or None, "printed_at": figure.printed_at or None}
+
+
+def _computed(report, figure):
+    """The reference backend's value of a figure (null when no backend ran)."""
+    result = report.results.get(report.reference)
+    return None if result is None else finite(
+        figure.quantity.number(result, report.settings.learning_rate, figure.place))
 
 
 def rules(report) -> dict:

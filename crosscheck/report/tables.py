@@ -61,31 +61,43 @@ def _values(report: Report, figure: Figure) -> list[float]:
             quantity.number(result, lr, figure.place) for result in report.results.values()]
 
 
+def _status(report: Report, figure: Figure, check) -> str:
+    """ok, FAILS, erratum; or, for a figure printed for other settings, n/a and which."""
+    if check is None:
+        return f"n/a (printed for {report.printed_for(figure)})"
+    if figure.erratum:
+        return "erratum" if check.ok else "FAILS: rounds to print"
+    return "ok" if check.ok else "FAILS"
+
+
 def render(report: Report, full: bool = False) -> str:
-    """The side-by-side table: published figures (and with ``full`` every other number)."""
-    names = list(report.results)
+    """The side-by-side table: published figures in the tutorial's order, with its own labels
+    where the example gives them (and with ``full`` every other number)."""
+    names, example = list(report.results), report.example
+    own = any(figure.own_label for figure in example.figures)
     lines = _heading(report)
-    header = ["quantity", "published", *names, "max diff", "status"]
+    header = ["quantity", *(["tutorial"] * own), "published", *names, "max diff", "status"]
     rows = []
-    published = {check.figure.quantity.key for check in report.checks}
+    published = {figure.quantity.key for figure in example.figures}
     for quantity in REPORTED:
         if quantity.form is Form.SCALAR and quantity.key not in published and report.results:
             values = [float(quantity.value(r, 0.0)) for r in report.results.values()]
-            rows.append([quantity.label, "", *map(_cell, values), spread(values), ""])
+            rows.append([quantity.label, *([""] * own), "", *map(_cell, values), spread(values),
+                         ""])
+    checks = {check.figure: check for check in report.checks}
     errata = []
-    for check in report.checks:
-        figure, values = check.figure, _values(report, check.figure)
-        if figure.erratum:
-            status = "erratum" if check.ok else "FAILS: rounds to print"
-            errata.append(f"  {figure.label}: printed {figure.printed}, computed "
-                          f"{number(check.computed)}  ({figure.key})")
-        else:
-            status = "ok" if check.ok else "FAILS"
-        rows.append([figure.label, figure.printed, *map(_cell, values), spread(values), status])
+    for figure in example.figures if report.results else ():
+        values, check = _values(report, figure), checks.get(figure)
+        if figure.erratum and check is not None:
+            errata.append(f"  {figure.own_label or figure.label}: printed {figure.printed}, "
+                          f"computed {number(check.computed)}  ({figure.key})")
+        rows.append([figure.label, *([figure.own_label] * own), figure.printed,
+                     *map(_cell, values), spread(values), _status(report, figure, check)])
     if full and report.results:
-        for figure in _every_number(report.example):
+        for figure in _every_number(example):
             values = _values(report, figure)
-            rows.append([figure.label, "", *map(_cell, values), spread(values), ""])
+            rows.append([figure.label, *([""] * own), "", *map(_cell, values), spread(values),
+                         ""])
     lines += columns(header, rows)
     if errata:
         lines += ["", "Errata (printed figures that do not round from the true value):", *errata]
@@ -117,8 +129,8 @@ def verdict(report: Report) -> str:
     if report.hint:
         text += f". Hint: {report.hint}"
     if report.skipped:
-        text += (f". {len(report.skipped)} published figures not checked: they belong to the "
-                 "example's own rule, steps, mode or learning rate")
+        text += (f". {len(report.skipped)} published figures n/a: printed for the example's own "
+                 "rule, steps, mode or learning rate")
     limit = report.example.chaotic_steps.get(report.settings.rule)
     if limit and report.settings.steps > limit and len(names) > 1:
         text += (f". This run is chaotic past about {limit} steps (see [chaotic_steps] in "
@@ -143,6 +155,8 @@ def render_training(report: Report) -> str:
 def describe(example: Example) -> str:
     """An example as a reader wants it: settings, layers with their names, data, figures."""
     lines = [f"{example.name} — {example.title}" if example.title else example.name]
+    if example.tutorial.citation():
+        lines += wrap("tutorial: " + example.tutorial.citation()).splitlines()
     if example.source:
         lines += wrap("source: " + " ".join(example.source.split())).splitlines()
     lines += [f"loss {example.loss} · learning rate {example.learning_rate:g} · steps "
@@ -156,11 +170,20 @@ def describe(example: Example) -> str:
         lines.append(f"  [{', '.join(f'{v:g}' for v in x)}] → [{', '.join(f'{v:g}' for v in t)}]")
     expected = [f for f in example.figures if not f.erratum]
     errata = [f for f in example.figures if f.erratum]
-    lines += ["", f"published figures: {len(expected)} expected, {len(errata)} errata"]
-    rows = [[f.label, f.key, f.printed, "erratum" if f.erratum else ""]
-            for f in expected + errata]
+    lines += ["", f"published figures: {len(expected)} expected, {len(errata)} errata"
+                  + (", in the tutorial's order" if example.tutorial.labels else "")]
+    rows = [[f.label, f.key, f.printed, f.own_label, "erratum" if f.erratum else ""]
+            for f in example.figures]
     if rows:
-        lines += columns(["quantity", "key", "printed", ""], rows, left=2)
+        table = columns(["quantity", "key", "printed", "tutorial" if example.tutorial.labels
+                         else "", ""], rows, left=2)
+        lines += table[:2]
+        for n, (figure, line) in enumerate(zip(example.figures, table[2:])):
+            # The tutorial's sections as sub-headings, where the example names them.
+            if figure.printed_at and (n == 0 or example.figures[n - 1].printed_at !=
+                                      figure.printed_at):
+                lines.append(shorten(f"· {figure.printed_at}"))
+            lines.append(line)
     return "\n".join(lines)
 
 

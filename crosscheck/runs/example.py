@@ -84,6 +84,17 @@ class Report:
         return (bool(self.results) and self.agree and not self.failed
                 and all(check.ok for check in self.checks))
 
+    def printed_for(self, figure: Figure) -> str:
+        """The example's own settings a figure not checked by this run was printed for:
+        "rule exact, 1 step(s)"."""
+        example = self.example
+        own = {"rule": f"rule {example.rule}", "steps": f"{example.steps} step(s)",
+               "mode": f"mode {example.mode}",
+               "learning_rate": f"learning rate {example.learning_rate:g}"}
+        changed = figure.quantity.depends & self.settings.changed(example)
+        return ", ".join(own[key] for key in ("rule", "steps", "mode", "learning_rate")
+                         if key in changed)
+
 
 class Diverged(ArithmeticError):
     """The loss of a training run became NaN or infinite."""
