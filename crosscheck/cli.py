@@ -139,8 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     "crosscheck env --json"])
     env.add_argument("--json", action="store_true", help="print one JSON object")
     show = command("show", "the network, data, settings and published figures of an example",
-                   ["crosscheck show seed002-linear", "crosscheck show my-network.toml"])
+                   ["crosscheck show seed002-linear", "crosscheck show my-network.toml",
+                    "crosscheck show seed002-linear --svg seed002.svg"])
     show.add_argument("name", help="a shipped example or an example file (.toml)")
+    show.add_argument("--svg", metavar="FILE.svg", type=_writable_file,
+                      help="also draw the network: neurons with the example's names, each "
+                           "weight with its value (before → after, for a one-step example)")
     _add_run_and_check(command)
     _add_train_and_rules(command)
     _add_sweep(command)
@@ -359,7 +363,14 @@ def _env(args) -> int:
 def _show(args) -> int:
     from crosscheck.report import tables
 
-    print(tables.describe(examples.load(_example_path(args.name))))
+    example = examples.load(_example_path(args.name))
+    print(tables.describe(example))
+    if args.svg:
+        from crosscheck import atomic
+        from crosscheck.report import picture
+
+        atomic.write_text(args.svg, picture.svg(example, picture.after_step(example)))
+        print(f"picture: {args.svg}")
     return 0
 
 

@@ -2,10 +2,13 @@
 
 A page asks for them with a comment on a line of its own:
 
-    <!-- crosscheck: run seed002-linear -->      the side-by-side table, every installed backend
-    <!-- crosscheck: rules xor -->               the rules report (NumPy) and its loss plot
+    <!-- crosscheck: run seed002-linear -->      the side-by-side table
+    <!-- crosscheck: rules xor -->               the rules report and its loss plot
     <!-- crosscheck: check hand-calculation.toml -->   a docs example file, as `crosscheck check`
     <!-- crosscheck: verify verify/student.py:gradients seed001-exact -->   `crosscheck verify`
+    <!-- crosscheck: picture seed002-linear -->  the network, as `crosscheck show --svg` draws it
+
+Every run is on every installed backend, as `make demo` runs it.
 """
 
 from __future__ import annotations
@@ -17,50 +20,70 @@ from pathlib import Path
 
 from mkdocs.structure.files import File
 
-import reference
 from crosscheck import backends, examples
-from crosscheck.report import plots, tables
+from crosscheck.report import picture, plots, tables
 from crosscheck.report import rules as rules_text
 from crosscheck.runs import example as runs
 from crosscheck.runs import rules
 
 DOCS = Path(__file__).resolve().parent
 RULES_EXAMPLES = ("xor", "seed000")
-PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check|verify) (\S+(?: \S+)?) -->$",
+PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check|verify|picture) (\S+(?: \S+)?) -->$",
                          re.MULTILINE)
 _rules_reports: dict[str, rules.RulesReport] = {}
 _folders: list[Path] = []
 
 
+def _modules() -> dict:
+    """Every installed backend, as the commands use them by default."""
+    return backends.defaults()[0]
+
+
 def on_files(files, config):
-    """Measure the rules once and add their plots to the site as generated files."""
+    """Measure the rules once, draw every shipped network, and add the plots and pictures to
+    the site as generated files."""
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-docs-"))
     _folders.append(folder)
     (folder / "generated").mkdir()
+    made = []
     for name in RULES_EXAMPLES:
-        report = rules.measure(examples.load(examples.find(name)), {"numpy": reference})
+        report = rules.measure(examples.load(examples.find(name)), _modules())
         _rules_reports[name] = report
         plots.rules(report, folder / "generated" / f"rules-{name}.png")
-        files.append(File(f"generated/rules-{name}.png", str(folder), config["site_dir"],
-                          config["use_directory_urls"]))
+        made.append(f"generated/rules-{name}.png")
+    for path in [*examples.shipped(), *sorted(DOCS.glob("*.toml"))]:
+        example = examples.load(path)
+        text = picture.svg(example, picture.after_step(example))
+        (folder / "generated" / f"network-{example.name}.svg").write_text(text)
+        made.append(f"generated/network-{example.name}.svg")
+    for name in made:
+        files.append(File(name, str(folder), config["site_dir"], config["use_directory_urls"]))
     return files
 
 
 def _run(name: str) -> str:
-    modules = {n: backends.load(n) for n in backends.available()}
-    report = runs.run(examples.load(examples.find(name)), modules)
-    return f"```text\n{tables.render(report)}\n```"
+    report = runs.run(examples.load(examples.find(name)), _modules())
+    return f"```text\n$ crosscheck run {name}\n{tables.render(report)}\n```"
 
 
 def _check(name: str) -> str:
-    report = runs.run(examples.load(DOCS / name), {"numpy": reference})
-    return f"```text\n$ crosscheck check docs/{name} --backends numpy\n{tables.render(report)}\n```"
+    report = runs.run(examples.load(DOCS / name), _modules())
+    return f"```text\n$ crosscheck check docs/{name}\n{tables.render(report)}\n```"
 
 
 def _rules(name: str) -> str:
     text = rules_text.render(_rules_reports[name])
-    return (f"```text\n$ crosscheck rules {name} --backends numpy\n{text}\n```\n\n"
+    return (f"```text\n$ crosscheck rules {name}\n{text}\n```\n\n"
             f"![Loss per step under each rule: {name}](generated/rules-{name}.png)")
+
+
+def _picture(name: str) -> str:
+    example = examples.load(DOCS / name if name.endswith(".toml") else examples.find(name))
+    name = example.name
+    when = "before → after its step" if example.steps == 1 else "where its training starts"
+    return (f"![The network of {name}: every weight with its name and value, {when}]"
+            f"(generated/network-{name}.svg)\n\n*`crosscheck show {name} --svg "
+            f"{name}.svg`: each weight {when}.*")
 
 
 def _verify(arguments: str) -> str:
@@ -84,7 +107,8 @@ def on_build_error(error):
 
 
 def on_page_markdown(markdown, page, config, files):
-    kinds = {"run": _run, "rules": _rules, "check": _check, "verify": _verify}
+    kinds = {"run": _run, "rules": _rules, "check": _check, "verify": _verify,
+             "picture": _picture}
     return PLACEHOLDER.sub(
         lambda m: f'<div class="crosscheck-output" markdown>\n\n{kinds[m.group(1)](m.group(2))}'
                   "\n\n</div>", markdown)
