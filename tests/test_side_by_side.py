@@ -27,6 +27,7 @@ from crosscheck.compare.published import rounds_to
 FOLDER = Path(__file__).resolve().parent.parent / "docs" / "side_by_side"
 SEED002 = ["seed002_numpy", "seed002_torch", "seed002_jax"]
 SEED000 = ["seed000_numpy", "seed000_torch", "seed000_jax"]
+SEED001 = ["seed001_numpy", "seed001_torch", "seed001_jax"]
 FRAMEWORKS = {"numpy": ["numpy"], "torch": ["torch"], "jax": ["jax", "optax"]}
 MAX_LINES = 45
 PROJECT = {"reference", "torch_impl", "jax_impl", "crosscheck", "tests"}
@@ -42,6 +43,11 @@ SEED002_NAMES = {
     "activations_after.0[0][0]": "h1_after", "activations_after.0[0][1]": "h2_after",
     "outputs_after[0][0]": "prediction_after",
 }
+# Seed 001: per example file, its figure keys and the names the scripts print them under.
+SEED001_RULES = {"seed001-proportional": "proportional", "seed001-raw-error": "raw",
+                 "seed001-exact": "exact"}
+SEED001_NAMES = ["o1", "e1", "grad_b1", *(f"grad_w{i}1" for i in range(1, 5)),
+                 *(f"{rule}_h{i}" for rule in SEED001_RULES.values() for i in range(1, 5))]
 SEED000_NAMES = ["loss_before", "loss_after",
                  *(f"out_s{s}_o{o}" for s in range(4) for o in (1, 2))]
 
@@ -65,7 +71,7 @@ def run(script: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def ran() -> dict[str, subprocess.CompletedProcess]:
     """Every script whose framework is installed, run once, several at a time."""
-    runnable = [s for s in SEED002 + SEED000
+    runnable = [s for s in SEED002 + SEED000 + SEED001
                 if all(importlib.util.find_spec(m) for m in framework_modules(s))]
     with ThreadPoolExecutor() as pool:
         return dict(zip(runnable, pool.map(run, runnable)))
@@ -111,11 +117,12 @@ def assert_agree(ran, first: str, second: str, names, rtol: float) -> None:
 
 # Every script: short, and standalone.
 
-@pytest.mark.parametrize("script", SEED002 + SEED000)
+@pytest.mark.parametrize("script", SEED002 + SEED000 + SEED001)
 def test_script_is_short_and_imports_only_frameworks(script):
     path = FOLDER / f"{script}.py"
     source = path.read_text()
-    lines = len(source.splitlines())
+    # The lines a reader sees (the docs' snippet markers, "# --8<-- [start:…]", are dropped).
+    lines = sum("--8<--" not in line for line in source.splitlines())
     assert lines <= MAX_LINES, f"{path.name} has {lines} lines; a side-by-side script keeps to "\
                                f"{MAX_LINES}"
     for node in ast.walk(ast.parse(source)):
@@ -228,3 +235,49 @@ def test_seed000_outputs_reach_the_targets(ran, seed000, script):
 def test_seed000_scripts_agree(ran, first, second):
     needs(first, second)
     assert_agree(ran, first, second, SEED000_NAMES, 1e-9)
+
+
+# Seed 001: the figures of its three example files, the NumPy reference, and each other.
+
+@pytest.mark.parametrize("script", SEED001)
+def test_seed001_prints_the_figures_of_its_example_files(ran, script):
+    """o1 = 0.92, e1 = 0.08, the hidden errors of each rule (0.037 for w11's share), and the
+    output bias gradient, as the example files print them."""
+    needs(script)
+    printed = figures(ran, script, SEED001_NAMES)
+    bad = []
+    for name, rule in SEED001_RULES.items():
+        for figure in examples.load(examples.find(name)).figures:
+            key = figure.quantity.key
+            mine = {"outputs_before": "o1", "gradients": "grad_b1"}.get(key) or (
+                "e1" if figure.place.layer == 1 else f"{rule}_h{figure.place.index[1] + 1}")
+            if not rounds_to(printed[mine], figure.printed):
+                bad.append(f"{mine} = {printed[mine]!r}: {name} prints {figure.key} = "
+                           f"{figure.printed}")
+    fail_if(bad, f"{script}.py against seed 001's figures:")
+
+
+@pytest.mark.parametrize("script", SEED001)
+def test_seed001_matches_the_reference(ran, script):
+    """Every rule's hidden errors and the exact gradient against the NumPy reference."""
+    needs(script)
+    printed = figures(ran, script, SEED001_NAMES)
+    ex = examples.load(examples.find("seed001-exact"))
+    expected = {}
+    for rule, short in (("proportional", "proportional"), ("raw_error", "raw"),
+                        ("exact", "exact")):
+        grads = R.gradients(ex.layers, ex.inputs, ex.targets, "half_sse", rule)
+        expected.update({f"{short}_h{i + 1}": v for i, v in enumerate(grads.errors[0][0])})
+    grads = R.gradients(ex.layers, ex.inputs, ex.targets, "half_sse")
+    expected.update({f"grad_w{i + 1}1": v for i, v in enumerate(grads.weights[1][0])})
+    expected["grad_b1"] = grads.biases[1][0]
+    bad = [f"{name} = {printed[name]!r}, reference {float(value)!r}"
+           for name, value in expected.items() if not relative(printed[name], value) <= 1e-12]
+    fail_if(bad, f"{script}.py against the NumPy reference (1e-12 relative):")
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(SEED001, 2)),
+                         ids=lambda s: s)
+def test_seed001_scripts_agree(ran, first, second):
+    needs(first, second)
+    assert_agree(ran, first, second, SEED001_NAMES, 1e-12)

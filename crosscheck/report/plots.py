@@ -34,7 +34,10 @@ def training(report, path) -> None:
     plt = _pyplot()
     example, settings = report.example, report.settings
     names = list(report.results)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, layout="constrained")
+    # A run of a step or two has nothing to show per step: its other panel is the figures.
+    short = settings.steps <= 2 and bool(report.checks)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 8 if short else 7), sharex=not short,
+                                      layout="constrained")
     steps = np.arange(1, settings.steps + 1)
     marker = "o" if settings.steps <= 50 else None
     for i, name in enumerate(names):
@@ -52,7 +55,9 @@ def training(report, path) -> None:
     top.set_title(f"{example.name}: {settings.steps} {settings.mode} step{plural}, rule "
                   f"{settings.rule}, {settings.dtype}, learning rate {settings.learning_rate:g}",
                   fontsize="medium")
-    if len(names) > 1:
+    if short:
+        _figures(bottom, report)
+    elif len(names) > 1:
         losses = np.array([np.asarray(report.results[n].losses, np.float64) for n in names])
         spread = losses.max(axis=0) - losses.min(axis=0)
         shown = np.where(spread > 0, spread, np.nan)
@@ -74,10 +79,48 @@ def training(report, path) -> None:
                     transform=bottom.transAxes)
         bottom.set_yticks([])
     unit = "one pass over the data" if settings.mode == "online" else "one update"
-    bottom.set_xlabel(f"step ({settings.mode}: {unit})")
-    bottom.xaxis.get_major_locator().set_params(integer=True)
+    (top if short else bottom).set_xlabel(f"step ({settings.mode}: {unit})")
+    top.xaxis.get_major_locator().set_params(integer=True)
     _save(fig, path)
     plt.close(fig)
+
+
+def _tick(figure) -> str:
+    """The tutorial's label where the example gives one ("a·Δ·h1"; "h1 after" for the forward
+    pass repeated after the step), else the project's ("w5 after")."""
+    if not figure.own_label:
+        return figure.label
+    after = figure.quantity.key.endswith("_after") and not figure.own_label.startswith("*")
+    return figure.own_label + " after" * after
+
+
+def _figures(ax, report) -> None:
+    """A short run's other panel: every published figure, how far each backend's value lies
+    from the printed one, in units of half the printed last place (within ±1 it rounds to
+    the print; an erratum lies outside)."""
+    from crosscheck.compare.published import half_unit, parse_printed
+
+    checks, names = report.checks, list(report.results)
+    width = 0.8 / max(len(names), 1)
+    for b, name in enumerate(names):
+        distances = []
+        for check in checks:
+            printed = parse_printed(check.figure.printed)
+            value = check.figure.quantity.number(report.results[name],
+                                                 report.settings.learning_rate,
+                                                 check.figure.place)
+            distances.append(float((value - float(printed)) / float(half_unit(printed))))
+        ax.bar(np.arange(len(checks)) + (b - (len(names) - 1) / 2) * width, distances, width,
+               label=name, color=f"C{b}")
+    ax.axhspan(-1, 1, color="green", alpha=0.12, label="rounds to the print")
+    ax.set_xticks(np.arange(len(checks)), [_tick(c.figure) for c in checks], rotation=60,
+                  ha="right", fontsize="x-small")
+    for tick, check in zip(ax.get_xticklabels(), checks):
+        tick.set_color("firebrick" if check.figure.erratum else "black")
+    ax.set_ylabel("computed − printed\n(half units of the last printed digit)")
+    ax.set_title("Every published figure (errata in red): within the band it rounds to the "
+                 "print", fontsize="medium")
+    ax.legend(fontsize="small", loc="best")
 
 
 def rules(report, path) -> None:
@@ -90,7 +133,11 @@ def rules(report, path) -> None:
                 steps = np.arange(1, run.losses.size + 1)
                 ax.plot(steps, run.losses, linestyle=STYLES[b % len(STYLES)], color=f"C{r}",
                         linewidth=1.6 if b == 0 else 1.2, label=f"{rule} ({name})")
-    ax.axhline(report.threshold, color="grey", linewidth=0.8, linestyle=":")
+    ax.axhline(report.threshold, color="grey", linewidth=0.8, linestyle=":",
+               label=f"threshold {report.threshold:g}")
+    ax.annotate(f"threshold {report.threshold:g}", (1.0, report.threshold),
+                xycoords=("axes fraction", "data"), xytext=(-4, 3), textcoords="offset points",
+                ha="right", va="bottom", fontsize="small", color="dimgrey")
     ax.set_yscale("log")
     unit = "one pass over the data" if report.settings.mode == "online" else "one update"
     ax.set_xlabel(f"step ({report.settings.mode}: {unit})")
@@ -98,6 +145,8 @@ def rules(report, path) -> None:
     ax.set_title(f"{report.example.name}: loss per step under each rule, on each backend\n"
                  "(colour: rule; line style: backend; lines of one colour overlap when the "
                  "backends agree)", fontsize="medium")
-    ax.legend(fontsize="small", ncols=2)
+    # Below the axes, so that it covers no line.
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize="small",
+               ncols=min(4, len(report.rules)))
     _save(fig, path)
     plt.close(fig)

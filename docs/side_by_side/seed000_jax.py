@@ -13,6 +13,7 @@ W1, W2, W3 = map(jnp.array, (                 # weights (outputs, inputs), then 
 B1, B2, B3 = map(jnp.array, ([0.1, -0.2, 0.05, 0.3], [-0.1, 0.2, 0.1], [0.05, -0.15]))
 params = (W1, B1, W2, B2, W3, B3)             # what is trained
 
+# --8<-- [start:errors]
 def layer(inp, W, B):                         # out = σ(W·I + B)
     return jax.nn.sigmoid(W @ inp + B)
 
@@ -23,6 +24,7 @@ def raw_error_backward(saved, grad_out):      # grad_out = ∂E/∂out = −(thi
 
 raw_error_layer = jax.custom_vjp(layer)       # the same layer, with that backward pass
 raw_error_layer.defvjp(lambda *saved: (layer(*saved), saved), raw_error_backward)
+# --8<-- [end:errors]
 
 def forward(x, W1, B1, W2, B2, W3, B3):       # the first layer's input needs no error
     return raw_error_layer(raw_error_layer(layer(x, W1, B1), W2, B2), W3, B3)
@@ -33,10 +35,12 @@ def loss(params, samples):                    # ½ Σ (target − guess)², summ
 grad, optimizer = jax.jit(jax.grad(loss)), optax.sgd(0.5)
 state = optimizer.init(params)
 print(f"loss_before = {float(loss(params, zip(inputs, targets)))!r}")
+# --8<-- [start:train]
 for _ in range(1000):                         # 1,000 passes; one update per sample, in order
     for x, t in zip(inputs, targets):
         updates, state = optimizer.update(grad(params, [(x, t)]), state)  # backward pass
         params = optax.apply_updates(params, updates)   # update: W ← W − lr·∂E/∂W
+# --8<-- [end:train]
 
 print(f"loss_after = {float(loss(params, zip(inputs, targets)))!r}")   # at full precision
 for s, x in enumerate(inputs):

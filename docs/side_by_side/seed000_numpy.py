@@ -21,6 +21,7 @@ def forward(x):
 def loss():
     return sum(0.5 * np.sum((t - forward(x)[-1]) ** 2) for x, t in zip(inputs, targets))
 
+# --8<-- [start:train]
 loss_before = loss()
 for _ in range(1000):                            # 1,000 passes; one update per sample, in order
     for x, t in zip(inputs, targets):
@@ -32,6 +33,7 @@ for _ in range(1000):                            # 1,000 passes; one update per 
             E = W[layer].T @ E                   # Hᵀ·E: the errors go back (weights before update)
             W[layer] += np.outer(gradient, inp)  # ΔW = Lr · (E ⊙ σ'(O)) · Iᵀ
             B[layer] += gradient                 # ΔB = Lr · (E ⊙ σ'(O))
+# --8<-- [end:train]
 
 # Print the loss before and after training, and the outputs after, at full precision.
 print(f"loss_before = {float(loss_before)!r}")

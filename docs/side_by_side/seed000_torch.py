@@ -11,6 +11,7 @@ W1, W2, W3 = map(torch.tensor, (               # weights (outputs, inputs), then
 B1, B2, B3 = map(torch.tensor, ([0.1, -0.2, 0.05, 0.3], [-0.1, 0.2, 0.1], [0.05, -0.15]))
 optimizer = torch.optim.SGD([p.requires_grad_() for p in (W1, B1, W2, B2, W3, B3)], lr=0.5)
 
+# --8<-- [start:errors]
 class RawErrorLayer(torch.autograd.Function):  # out = σ(W·I + B); its backward sends back Hᵀ·E
     @staticmethod
     def forward(ctx, inp, W, B):
@@ -23,6 +24,7 @@ class RawErrorLayer(torch.autograd.Function):  # out = σ(W·I + B); its backwar
         inp, W, out = ctx.saved_tensors
         grad_z = grad_out * out * (1 - out)    # through σ': W and B get their usual gradients…
         return grad_out @ W, torch.outer(grad_z, inp), grad_z  # …the input gets Hᵀ·grad_out
+# --8<-- [end:errors]
 
 def forward(x):                                # the first layer's input needs no error
     h = torch.sigmoid(W1 @ x + B1)
@@ -32,11 +34,13 @@ def loss(samples):                             # ½ Σ (target − guess)², sum
     return sum(0.5 * ((t - forward(x)) ** 2).sum() for x, t in samples)
 
 print(f"loss_before = {loss(zip(inputs, targets)).item()!r}")
+# --8<-- [start:train]
 for _ in range(1000):                          # 1,000 passes; one update per sample, in order
     for x, t in zip(inputs, targets):
         optimizer.zero_grad()                  # (gradients accumulate otherwise)
         loss([(x, t)]).backward()              # backward pass: Hᵀ·E in the two upper layers
         optimizer.step()                       # update: W ← W − lr·∂E/∂W
+# --8<-- [end:train]
 
 print(f"loss_after = {loss(zip(inputs, targets)).item()!r}")   # at full precision
 for s, x in enumerate(inputs):

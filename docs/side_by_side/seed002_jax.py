@@ -5,19 +5,24 @@ import optax
 
 jax.config.update("jax_enable_x64", True)    # compute in float64, as NumPy does
 
+# --8<-- [start:data]
 # Data and weights, stored (outputs, inputs): row j holds the weights into neuron j.
 i = jnp.array([2.0, 3.0])
 actual = 1.0
 params = (jnp.array([[0.12, 0.33], [0.15, 0.09]]),  # W1 = [[w1, w2], [w3, w4]]
           jnp.array([[0.11, 0.12]]))                # W2 = [[w5, w6]]
 a = 0.05                                            # learning rate
+# --8<-- [end:data]
 
+# --8<-- [start:forward]
 # Forward pass: no activation, no bias.
 def forward(params):
     W1, W2 = params
     h = W1 @ i
     return h, (W2 @ h)[0]
+# --8<-- [end:forward]
 
+# --8<-- [start:backward]
 # Error = ½(prediction − actual)².
 def error(prediction):
     return 0.5 * (prediction - actual) ** 2
@@ -26,11 +31,14 @@ def error(prediction):
 h, prediction = forward(params)
 delta = jax.grad(error)(prediction)
 grads = jax.grad(lambda params: error(forward(params)[1]))(params)
+# --8<-- [end:backward]
 
+# --8<-- [start:update]
 # Update: optax's updates are −a·∂Error/∂w, and apply_updates adds them: w ← w − a·∂Error/∂w.
 optimizer = optax.sgd(a)
 updates, _ = optimizer.update(grads, optimizer.init(params))
 params = optax.apply_updates(params, updates)
+# --8<-- [end:update]
 
 # Forward pass again, with the new weights; then print every figure at full precision.
 h_after, prediction_after = forward(params)
