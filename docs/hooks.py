@@ -7,6 +7,7 @@ A page asks for them with a comment on a line of its own:
     <!-- crosscheck: check hand-calculation.toml -->   a docs example file, as `crosscheck check`
     <!-- crosscheck: verify verify/student.py:gradients seed001-exact -->   `crosscheck verify`
     <!-- crosscheck: picture seed002-linear -->  the network, as `crosscheck show --svg` draws it
+    <!-- crosscheck: docstring reference -->     a module's docstring, verbatim (plain text)
 
 Every run is on every installed backend, as `make demo` runs it.
 """
@@ -28,8 +29,8 @@ from crosscheck.runs import rules
 
 DOCS = Path(__file__).resolve().parent
 RULES_EXAMPLES = ("xor", "seed000")
-PLACEHOLDER = re.compile(r"^<!-- crosscheck: (run|rules|check|verify|picture) (\S+(?: \S+)?) -->$",
-                         re.MULTILINE)
+KINDS = "run|rules|check|verify|picture|docstring"
+PLACEHOLDER = re.compile(rf"^<!-- crosscheck: ({KINDS}) (\S+(?: \S+)?) -->$", re.MULTILINE)
 _rules_reports: dict[str, rules.RulesReport] = {}
 _folders: list[Path] = []
 
@@ -86,6 +87,13 @@ def _picture(name: str) -> str:
             f"{name}.svg`: each weight {when}.*")
 
 
+def _docstring(module: str) -> str:
+    """A module's docstring as the plain text it is written as."""
+    import importlib
+
+    return f"```text\n{importlib.import_module(module).__doc__.strip()}\n```"
+
+
 def _verify(arguments: str) -> str:
     from crosscheck.runs import user_code, verify
 
@@ -108,7 +116,7 @@ def on_build_error(error):
 
 def on_page_markdown(markdown, page, config, files):
     kinds = {"run": _run, "rules": _rules, "check": _check, "verify": _verify,
-             "picture": _picture}
+             "picture": _picture, "docstring": _docstring}
     return PLACEHOLDER.sub(
         lambda m: f'<div class="crosscheck-output" markdown>\n\n{kinds[m.group(1)](m.group(2))}'
                   "\n\n</div>", markdown)

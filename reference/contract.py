@@ -38,7 +38,7 @@ from reference.types import (
     refuse_zero_sums,
 )
 
-SEE = "see the contract in reference/__init__.py"
+SEE = "see the contract in ``reference/__init__.py``"
 
 
 def _public(math, checked, summary: str):
