@@ -79,11 +79,12 @@ def _rules(name: str) -> str:
 
 
 def _picture(name: str) -> str:
+    given = f"docs/{name}" if name.endswith(".toml") else name
     example = examples.load(DOCS / name if name.endswith(".toml") else examples.find(name))
     name = example.name
     when = "before → after its step" if example.steps == 1 else "where its training starts"
     return (f"![The network of {name}: every weight with its name and value, {when}]"
-            f"(generated/network-{name}.svg)\n\n*`crosscheck show {name} --svg "
+            f"(generated/network-{name}.svg)\n\n*`crosscheck show {given} --svg "
             f"{name}.svg`: each weight {when}.*")
 
 

@@ -19,7 +19,7 @@ def test_errata_table_is_current():
 def test_errata_table_lists_seed002_products_printed_vs_computed():
     page = errata.PAGE.read_text()
     # a·Δ·h1 = 0.05 · (−0.7963) · 1.23, worked by hand.
-    assert "| seed002-linear | η·∂E/∂w5 | `updates.w5` | -0.0478 | -0.0489725 |" in page
+    assert "| seed002-linear | a·Δ·h1 | η·∂E/∂w5 | `updates.w5` | -0.0478 | -0.0489725 |" in page
 
 
 def test_every_relative_link_in_the_docs_resolves():

@@ -20,15 +20,17 @@ END = "<!-- end of generated errata table -->"
 
 def table() -> str:
     """Markdown: one row per [errata] figure of every shipped example, printed vs computed."""
-    rows = ["| example | figure | key | printed | computed (NumPy reference) |",
-            "|---|---|---|---|---|"]
+    rows = ["| example | the tutorial's label | figure | key | printed | computed (NumPy "
+            "reference) |", "|---|---|---|---|---|---|"]
     for path in examples.shipped():
         example = examples.load(path)
         report = runs.run(example, {"numpy": reference})
         for check in report.checks:
             if check.figure.erratum:
-                rows.append(f"| {example.name} | {check.figure.label} | `{check.figure.key}` "
-                            f"| {check.figure.printed} | {check.computed:.6g} |")
+                label = check.figure.own_label or "-"
+                rows.append(f"| {example.name} | {label} | {check.figure.label} | "
+                            f"`{check.figure.key}` | {check.figure.printed} | "
+                            f"{check.computed:.6g} |")
     return "\n".join(rows)
 
 

@@ -78,9 +78,14 @@ def _edges(example: Example, layer: int, start, end, after, radius) -> list[str]
                          f'y1="{y1 + dy / norm * radius:.1f}" x2="{tip[0]:.1f}" '
                          f'y2="{tip[1]:.1f}" stroke="#8a8fa0" stroke-width="1.3" '
                          f'marker-end="url(#arrow-{example.name})"/>')
-            # Labels of arrows from different sources sit at different distances along them.
-            t = 0.5 if len(start) == 1 else 0.3 + 0.4 * k / (len(start) - 1)
-            labels.append(_text(x1 + t * dx, y1 + t * dy + 4,
+            # Every arrow's label at its own distance along it, so that labels of arrows that
+            # leave or reach one neuron together stand apart.
+            t = 0.5 + (0.54 * (k / (len(start) - 1) - 0.5) if len(start) > 1 else 0) + (
+                0.1 * (j / (len(end) - 1) - 0.5) if len(end) > 1 else 0)
+            # t is a fraction of the arrow's visible part, between the two circles.
+            x, y = (x1 + dx / norm * radius + t * (dx - 2 * dx / norm * radius),
+                    y1 + dy / norm * radius + t * (dy - 2 * dy / norm * radius))
+            labels.append(_text(x, y + 4,
                                 _weight_label(example, layer, j, k, after), size=12,
                                 fill="#1f4e9c", box=True))
     return parts + labels        # every label over every arrow
