@@ -189,3 +189,37 @@ def test_the_policy_judges_one_step_as_the_first_step_is():
     assert phase(after, 1) == phase(first, 5) == FIRST_STEP and phase(after, 2) == AFTER_STEPS
     assert tolerance("float64", after, 1) == TOLERANCE[("float64", FIRST_STEP)]
     assert tolerance("float32", after, 3) == TOLERANCE[("float32", AFTER_STEPS)]
+
+
+def test_a_difference_of_exactly_the_tolerance_agrees():
+    """A number agrees when |a − b| ≤ tolerance × scale: at equality it agrees, one step of
+    rounding past it does not. 1 and 1 + 2⁻⁴⁴ differ by exactly 2⁻⁴⁴ = tolerance × scale 1
+    (powers of two: every number here is exact)."""
+    for other, agree in ((1 + 2.0**-44, True), (1 + 2.0**-43, False)):
+        comparison = Comparison("a")
+        comparison.add_array("b", Place("x"), np.array([1.0]), np.array([other]), 2.0**-44)
+        assert comparison.agree is agree, (other, comparison.worst)
+
+
+def test_the_comparison_counts_the_numbers_compared_and_those_past_their_tolerance():
+    ref = np.arange(1.0, 7.0).reshape(2, 3)
+    other = ref.copy()
+    other[0, 1] += 1e-3
+    other[1, 2] += 1e-20                 # within 1e-12 of the array's scale (6): no difference
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x", 0), ref, other, 1e-12)
+    comparison.add_array("b", Place("x", 1), ref[0], ref[0], 1e-12)
+    assert (comparison.compared, comparison.differing) == (9, 1)
+
+
+def test_a_comparison_judges_one_step_unless_told_otherwise():
+    """Without ``steps``, the parameters after the step are judged at the first step's
+    tolerance, as a one-step run's are: 1e-10 of a weight is a disagreement; told that the
+    run took 2 steps, it is within the after-steps tolerance of 1e-9."""
+    result, scales = one_step("seed002-linear", "exact")
+    params = [Parameters(p.weights * (1 + 1e-10), p.bias) for p in result.params_after]
+    planted = dataclasses.replace(result, params_after=tuple(params))
+    default = Comparison("numpy", result, quantities=REPORTED, scales=scales)
+    default.add("planted", planted)
+    assert not default.agree and default.worst.place.quantity == "params_after"
+    assert compared(result, planted, scales, steps=2).agree

@@ -258,3 +258,14 @@ def test_the_front_refuses_a_network_of_another_depth():
 
     with pytest.raises(ValueError, match="zip"):
         train(NET, X, T, "half_sse", 0.1)
+
+
+def test_as_network_copies_unless_told_not_to():
+    """as_network (in the contract's exports) gives fresh arrays by default, the caller's own
+    with copy=False, where the dtype already matches."""
+    weights, bias = np.array([[1.0, 2.0]]), np.array([0.5])
+    layer = reference.as_network([(weights, bias, "identity")])[0]
+    assert not np.shares_memory(layer.weights, weights) and not np.shares_memory(layer.bias,
+                                                                                 bias)
+    shared = reference.as_network([(weights, bias, "identity")], copy=False)[0]
+    assert np.shares_memory(shared.weights, weights) and np.shares_memory(shared.bias, bias)
