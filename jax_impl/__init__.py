@@ -17,10 +17,12 @@ from jax_impl.backprop import (  # noqa: E402
     gradients,
     intermediates,
     loss,
+    refuse_optimizer,
     stacked_step,
     step,
     train,
 )
+from reference.optimizers import Optimizer  # noqa: E402
 from reference.types import (  # noqa: E402
     ACTIVATIONS,
     DTYPES,
@@ -49,7 +51,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
-    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
-    "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "Optimizer", "RuleUndefined",
+    "StackedStep", "Supports", "as_network", "forward", "gradients", "intermediates", "loss",
+    "refuse_optimizer", "stacked_step", "step", "train", "version",
 ]

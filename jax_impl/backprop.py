@@ -219,13 +219,14 @@ def _zero_sum_row(params):
 
 
 # --8<-- [start:train]
-def _run(structure, loss_name, rule, mode, capacity):
-    """The whole training run as one function of (params, frozen, X, T, lr, steps)."""
+def _run(structure, loss_name, rule, mode, capacity, spec=None):
+    """The whole training run as one function of (params, frozen, X, T, lr, steps), with
+    plain gradient descent or the optax transformation of ``spec`` (a reference.Optimizer)."""
     objective = _objective(structure, loss_name, rule)
     full_loss = _objective(structure, loss_name, "exact")
 
     def run(params, frozen, X, T, lr, steps):
-        optimizer = optax.sgd(lr)
+        optimizer = optax.sgd(lr) if spec is None else _optax_optimizer(spec, lr)
 
         def update(carry, sample):
             # One gradient-descent update on `sample`; remember where `proportional` broke first.
@@ -256,9 +257,73 @@ def _run(structure, loss_name, rule, mode, capacity):
 
 
 @_compiled(_CACHE_SIZE)
-def _train_fn(structure, shapes, loss_name, rule, mode, capacity):
-    return jax.jit(_run(structure, loss_name, rule, mode, capacity))
+def _train_fn(structure, shapes, loss_name, rule, mode, capacity, spec=None):
+    return jax.jit(_run(structure, loss_name, rule, mode, capacity, spec))
 # --8<-- [end:train]
+
+
+# --8<-- [start:optimizers]
+def refuse_optimizer(spec) -> str | None:
+    """optax computes its own convention, and torch's and Keras's wherever optax's pieces can be
+    put together to reproduce them: all but torch's dampening and AMSGrad in torch's and Keras's
+    form (the maximum of v, not of the bias-corrected v̂)."""
+    if spec.dampening:
+        return "optax's trace has no dampening"
+    if spec.amsgrad and spec.convention != "optax":
+        return (f"{spec.convention}'s AMSGrad keeps the maximum of v, optax's of the "
+                "bias-corrected v̂")
+    return None
+
+
+def _optax_optimizer(spec, lr) -> optax.GradientTransformation:
+    """The optax transformation of ``spec``: optax's own for the optax convention, and optax's
+    pieces in torch's or Keras's order for theirs. Weight decay is L2 (λp added to the gradient
+    first) for torch and optax, decoupled for Keras (λp added to the update before the learning
+    rate scales it: p ← p − η(u + λp)), and for AdamW everywhere."""
+    decay = spec.weight_decay
+    if spec.name == "sgd":
+        return optax.chain(*_l2(spec), optax.trace(spec.momentum, spec.nesterov),
+                           *_decoupled(spec), optax.scale_by_learning_rate(lr))
+    if spec.name in ("adam", "adamw"):
+        moments = _moments(spec)
+        coupled = spec.name == "adam" and spec.convention != "keras"
+        return optax.chain(*(_l2(spec) if coupled else ()), moments,
+                           *(() if coupled or not decay else (optax.add_decayed_weights(decay),)),
+                           optax.scale_by_learning_rate(lr))
+    # RMSprop: ε inside the square root for optax (unless told) and Keras, outside for torch.
+    inside = spec.eps_in_sqrt if spec.convention == "optax" else spec.convention == "keras"
+    scale = optax.scale_by_stddev if spec.centered else optax.scale_by_rms
+    rms = scale(spec.alpha, spec.eps, eps_in_sqrt=inside)
+    if spec.convention != "keras":      # optax.rmsprop's order: momentum after the rate
+        momentum = (optax.trace(spec.momentum),) if spec.momentum else ()
+        return optax.chain(*_l2(spec), rms, optax.scale_by_learning_rate(lr), *momentum)
+    return optax.chain(rms, optax.trace(spec.momentum), *_decoupled(spec),
+                       optax.scale_by_learning_rate(lr))
+
+
+def _moments(spec):
+    """Adam's m̂ / (√v̂ + ε). Keras adds its ε to √v before the bias correction, which is optax's
+    ε divided by √(1 − β2ᵗ) at step t: an ε that changes with the step count."""
+    beta1, beta2 = spec.betas
+    if spec.amsgrad:
+        return optax.scale_by_amsgrad(beta1, beta2, eps=spec.eps)
+    if spec.convention != "keras":
+        return optax.scale_by_adam(beta1, beta2, eps=spec.eps)
+    return optax.inject_hyperparams(optax.scale_by_adam)(   # count = t − 1
+        b1=beta1, b2=beta2, eps=lambda count: spec.eps / jnp.sqrt(1 - beta2 ** (count + 1)))
+
+
+def _l2(spec):
+    """g ← g + λp (optax.add_decayed_weights first): torch's and optax's weight decay."""
+    return (optax.add_decayed_weights(spec.weight_decay),) if spec.convention != "keras" \
+        and spec.weight_decay else ()
+
+
+def _decoupled(spec):
+    """u ← u + λp before the learning rate: Keras's p ← p − ηλp, decoupled from the moments."""
+    return (optax.add_decayed_weights(spec.weight_decay),) if spec.convention == "keras" \
+        and spec.weight_decay else ()
+# --8<-- [end:optimizers]
 
 
 # A sweep compiles one function per architecture and runs it once, so compiling dominates: these
@@ -363,11 +428,13 @@ def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
     return _as_gradients(*run(params, probes, frozen, X, T, lr))
 
 
-@contract.train
-def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
+@functools.partial(contract.train, refuse=refuse_optimizer)
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int,
+          optimizer=None):
     # The loss buffer is padded to a power of two, so step counts share a few compilations.
     capacity = 1 << max(steps - 1, 0).bit_length()
-    run = _train_fn(_structure(net), _shapes(net, X), loss_name, rule, mode, capacity)
+    run = _train_fn(_structure(net), _shapes(net, X), loss_name, rule, mode, capacity,
+                    optimizer)
     params, losses_after, broken = run(*_split(net), X, T, jnp.asarray(lr), steps)
     _refuse_broken(broken)
     return _network(params, net), losses_after[:steps]

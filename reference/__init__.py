@@ -89,10 +89,12 @@ from reference.backprop import (
     gradients,
     intermediates,
     loss,
+    refuse_optimizer,
     stacked_step,
     step,
     train,
 )
+from reference.optimizers import Optimizer
 from reference.types import (
     ACTIVATIONS,
     DTYPES,
@@ -123,7 +125,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
-    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
-    "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "Optimizer", "RuleUndefined",
+    "StackedStep", "Supports", "as_network", "forward", "gradients", "intermediates", "loss",
+    "refuse_optimizer", "stacked_step", "step", "train", "version",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference import activations, contract, losses
+from reference import activations, contract, losses, optimizers
 from reference.types import (
     Gradients,
     Intermediates,
@@ -90,12 +90,31 @@ def _descend(net: Network, grads: Gradients, lr) -> Network:
 # --8<-- [end:descend]
 
 
-def _step(net: Network, X, T, loss_name, lr, rule, mode) -> Network:
+def _optimize(net: Network, grads: Gradients, lr, optimizer, states) -> Network:
+    """One update of ``optimizer`` for every weight matrix and every trainable bias; ``states``
+    holds each one's state (``reference/optimizers.py``) from one update to the next."""
+    def updated(index, parameter, gradient):
+        if gradient is None:
+            return parameter
+        state = states.setdefault(index, optimizers.start(parameter))
+        return optimizers.update(optimizer, state, parameter, gradient, lr)
+
+    return tuple(Layer(updated((k, "w"), layer.weights, gw), updated((k, "b"), layer.bias, gb),
+                       layer.activation, layer.train_bias)
+                 for k, (layer, gw, gb) in enumerate(zip(net, grads.weights, grads.biases)))
+
+
+def _step(net: Network, X, T, loss_name, lr, rule, mode, optimizer=None, states=None) -> Network:
+    """One step: plain gradient descent, or an optimizer whose ``states`` carry over."""
+    def descend(net, grads):
+        return _descend(net, grads, lr) if optimizer is None else \
+            _optimize(net, grads, lr, optimizer, states)
+
     if mode == "batch":
-        return _descend(net, _backward(net, X, T, loss_name, rule, lr), lr)
+        return descend(net, _backward(net, X, T, loss_name, rule, lr))
     for i in range(X.shape[-2]):
         sample, target = X[..., i : i + 1, :], T[..., i : i + 1, :]
-        net = _descend(net, _backward(net, sample, target, loss_name, rule, lr), lr)
+        net = descend(net, _backward(net, sample, target, loss_name, rule, lr))
     return net
 
 
@@ -119,10 +138,11 @@ def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
 
 
 @contract.train
-def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
-    losses_after = np.empty(steps, dtype=X.dtype)
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int,
+          optimizer=None):
+    losses_after, states = np.empty(steps, dtype=X.dtype), {}
     for k in range(steps):
-        net = _step(net, X, T, loss_name, lr, rule, mode)
+        net = _step(net, X, T, loss_name, lr, rule, mode, optimizer, states)
         losses_after[k] = _loss(net, X, T, loss_name)
     return net, losses_after
 
@@ -145,3 +165,8 @@ def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str)
     after = _descend(stack, grads, lr) if mode == "batch" else _step(stack, X, T, loss_name, lr,
                                                                      rule, mode)
     return StackedStep(_loss(stack, X, T, loss_name), grads, after, _loss(after, X, T, loss_name))
+
+
+def refuse_optimizer(optimizer) -> str | None:
+    """The reference computes every optimizer in every convention."""
+    return None

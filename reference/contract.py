@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference import optimizers
 from reference.types import (
     LOSSES,
     MODES,
@@ -144,14 +145,21 @@ def intermediates(math):
                                         "terms of E")
 
 
-def train(math):
+def train(math, refuse=None):
+    """``refuse(optimizer)``: what the backend cannot compute of an optimizer, or None."""
     def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-              steps: int = 1, dtype: str = "float64"):
+              steps: int = 1, dtype: str = "float64", optimizer=None):
         _names(loss_name, rule, mode)
         net, X, T = _prepare(net, X, T, dtype)
         lr, steps = _scalar(lr, dtype), check_steps(steps)
         _proportional(rule, net)
-        final, losses = math(net, X, T, loss_name, lr, rule, mode, steps)
+        extra = {}
+        if optimizer is not None:
+            lacks = (refuse or (lambda _: None))(optimizers.check(optimizer))
+            if lacks:
+                raise ValueError(f"optimizer {optimizer} is not supported here: {lacks}")
+            extra = {"optimizer": optimizer}
+        final, losses = math(net, X, T, loss_name, lr, rule, mode, steps, **extra)
         return _network(final, net, dtype), _array(losses, dtype).reshape(steps)
 
     return _public(math, train, "(final Network, loss after every step)")
@@ -161,8 +169,8 @@ def step(train):
     """``step`` from a backend's public ``train``: the network after one step."""
 
     def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-             dtype: str = "float64"):
-        return train(net, X, T, loss_name, lr, rule, mode, 1, dtype)[0]
+             dtype: str = "float64", optimizer=None):
+        return train(net, X, T, loss_name, lr, rule, mode, 1, dtype, optimizer)[0]
 
     return _public(train.math, step, "The Network after one gradient-descent step")
 

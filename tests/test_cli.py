@@ -52,9 +52,11 @@ BAD = [
     ("unknown mode", 'loss = "half_sse"', 'loss = "half_sse"\nmode = "mini"', "mode: unknown"),
     ("misspelt key", "learning_rate = 0.5", "learning_rate = 0.5\nlearning_rat = 0.5",
      "learning_rat: unknown key; did you mean learning_rate?"),
-    ("unknown key", "learning_rate = 0.5", "learning_rate = 0.5\nmomentum = 0.9",
-     "momentum: unknown key; expected one of chaotic_steps, data, errata, expected, layers, "
-     "layout, learning_rate, loss, mode, name, rule, source, steps, title"),
+    ("unknown key", "learning_rate = 0.5", "learning_rate = 0.5\nsmoothing = 0.9",
+     "smoothing: unknown key; expected one of chaotic_steps, data, errata, expected, layers, "
+     "layout, learning_rate, loss, mode, name, optimizer, rule, source, steps, title, tutorial"),
+    ("optimizer setting at the top", "learning_rate = 0.5", "learning_rate = 0.5\nmomentum = 0.9",
+     "momentum: unknown key; it belongs in the [optimizer] table"),
     ("misspelt layer key", "bias = [0.5, 0.5]", "biases = [0.5, 0.5]",
      "layers[0].biases: unknown key; did you mean bias?"),
     ("[layers] with one pair of brackets", "[[layers]]\nactivation = \"sigmoid\"\nweights = [[0.5",
@@ -218,7 +220,7 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
-JSON_KEYS = {"example", "rule", "dtype", "steps", "backends", "reference", "max_abs_diff", "worst",
+JSON_KEYS = {"example", "rule", "dtype", "steps", "optimizer", "backends", "reference", "max_abs_diff", "worst",
              "checks", "not_checked", "skipped", "failed", "hint", "environment", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "pre_activations_before",
                 "loss_terms_before", "gradients", "errors", "deltas", "params_after",

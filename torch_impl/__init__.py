@@ -6,6 +6,7 @@ update from ``torch.optim.SGD``; the rules ``raw_error`` and ``proportional`` re
 input vector–Jacobian product of a dense layer (``torch_impl.backprop._RuledDense``).
 """
 
+from reference.optimizers import Optimizer
 from reference.types import (
     ACTIVATIONS,
     DTYPES,
@@ -27,6 +28,7 @@ from torch_impl.backprop import (
     gradients,
     intermediates,
     loss,
+    refuse_optimizer,
     stacked_step,
     step,
     train,
@@ -45,7 +47,7 @@ def version() -> str:
 
 __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
-    "Gradients", "Intermediates", "Layer", "Network", "RuleUndefined", "StackedStep", "Supports",
-    "as_network", "forward", "gradients", "intermediates", "loss", "stacked_step", "step",
-    "train", "version",
+    "Gradients", "Intermediates", "Layer", "Network", "Optimizer", "RuleUndefined",
+    "StackedStep", "Supports", "as_network", "forward", "gradients", "intermediates", "loss",
+    "refuse_optimizer", "stacked_step", "step", "train", "version",
 ]

@@ -14,9 +14,12 @@ differentiates by hand: every derivative is a torch autograd vector–Jacobian p
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from reference import contract
+from reference.optimizers import Optimizer
 from reference.types import (
     Gradients,
     Intermediates,
@@ -168,12 +171,39 @@ def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
     return _gradients(_layers(net), X, T, loss_name, rule, lr)[1]
 
 
-@contract.train
-def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int):
+# --8<-- [start:optimizers]
+def refuse_optimizer(spec) -> str | None:
+    """torch.optim computes the torch convention, and Keras's SGD without weight decay (the
+    same algorithm for a constant learning rate)."""
+    if spec.convention == "torch" or (spec.convention, spec.name, spec.weight_decay) == \
+            ("keras", "sgd", 0):
+        return None
+    return f"torch.optim does not compute the {spec.convention} convention of {spec.name}"
+
+
+def _torch_optimizer(spec, params, lr: float) -> torch.optim.Optimizer:
+    """The torch.optim optimizer of ``spec`` (reference.Optimizer: torch's own names)."""
+    if spec is None or spec.name == "sgd":
+        spec = spec or Optimizer()
+        return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, dampening=spec.dampening,
+                               weight_decay=spec.weight_decay, nesterov=spec.nesterov)
+    if spec.name in ("adam", "adamw"):
+        adam = torch.optim.Adam if spec.name == "adam" else torch.optim.AdamW
+        return adam(params, lr=lr, betas=spec.betas, eps=spec.eps,
+                    weight_decay=spec.weight_decay, amsgrad=spec.amsgrad)
+    return torch.optim.RMSprop(params, lr=lr, alpha=spec.alpha, eps=spec.eps,
+                               weight_decay=spec.weight_decay, momentum=spec.momentum,
+                               centered=spec.centered)
+# --8<-- [end:optimizers]
+
+
+@functools.partial(contract.train, refuse=refuse_optimizer)
+def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int,
+          optimizer=None):
     X, T = torch.tensor(X), torch.tensor(T)
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(net)
-    optimizer = torch.optim.SGD(_parameters(layers), lr=lr)
+    optimizer = _torch_optimizer(optimizer, _parameters(layers), float(lr))
     losses_after = torch.empty(steps, dtype=X.dtype)
     for k in range(steps):
         _descend(optimizer, layers, X, T, objective, rule, lr, mode)

@@ -17,18 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from crosscheck.examples import figures, network, tutorial
+from crosscheck.examples import figures, network, optimizer, tutorial
 from crosscheck.examples.fields import ExampleError, Fields
 from crosscheck.examples.figures import Figure
 from crosscheck.examples.names import Names
 from crosscheck.examples.network import MAX_SAMPLES, MAX_WEIGHTS
+from reference.optimizers import Optimizer
 from reference.types import LOSSES, MODES, RULES, Layer
 
 EXAMPLES_DIR = Path(__file__).parent
 MAX_STEPS = 10_000_000
 
 TOP_KEYS = {"name", "title", "source", "loss", "learning_rate", "steps", "mode", "rule",
-            "layout", "tutorial", "chaotic_steps", "layers", "data", "expected", "errata"}
+            "layout", "tutorial", "optimizer", "chaotic_steps", "layers", "data", "expected",
+            "errata"}
 # How the file writes each layer's weights: (outputs, inputs), as torch.nn.Linear stores them and
 # as the project does, or (inputs, outputs), as seed 002 writes x·W.
 LAYOUTS = ("outputs-inputs", "inputs-outputs")
@@ -64,11 +66,12 @@ class Example:
     tutorial: tutorial.Tutorial = field(default_factory=tutorial.Tutorial)
     # Per rule, the steps over which a chaotic run is stored and compared (``[chaotic_steps]``).
     chaotic_steps: dict[str, int] = field(default_factory=dict)
+    optimizer: Optimizer | None = None   # ``[optimizer]``; None: plain gradient descent
 
 
 def shipped() -> list[Path]:
     """The example files that ship with the project, in name order."""
-    return sorted(EXAMPLES_DIR.glob("*.toml"))
+    return sorted(EXAMPLES_DIR.glob("*.toml"), key=lambda path: path.stem)
 
 
 def find(name: str) -> Path:
@@ -115,7 +118,7 @@ def name_of(path: str | Path) -> str:
 
 def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) -> Example:
     """The whole file, part by part: settings, data and network, figures."""
-    fields.keys(doc, "", TOP_KEYS)
+    fields.keys(doc, "", TOP_KEYS, belongs=optimizer.BELONGS)
     name = fields.string(doc, "name", default=name_of(path))
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
         fields.fail("name", f"{name!r}: use lowercase letters, digits and single '-'")
@@ -141,7 +144,7 @@ def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) ->
         mode=mode, rule=rule, layout=layout, layers=net, inputs=inputs, targets=targets,
         names=names,
         figures=tutorial.apply(fields, cited, figures.read(fields, doc, net, names, transposed)),
-        tutorial=cited, chaotic_steps=chaotic)
+        tutorial=cited, chaotic_steps=chaotic, optimizer=optimizer.read(fields, doc))
 
 
 def _chaotic_steps(fields: Fields, table) -> dict[str, int]:

@@ -76,7 +76,9 @@ class Fields:
             self.fail(key, f"expected an integer from {low} to {high}, got {value!r}")
         return value
 
-    def keys(self, table, key, allowed):
+    def keys(self, table, key, allowed, belongs: dict[str, str] | None = None):
+        """Fail on the first key not ``allowed``; ``belongs`` maps a key to the table it belongs
+        in, for a key written one level too high."""
         if not isinstance(table, dict):
             self.fail(key, f"expected a table, got {kind(table)}")
         unknown = sorted(set(table) - set(allowed))
@@ -85,6 +87,8 @@ class Fields:
             close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.6)
             hint = f"did you mean {close[0]}?" if close else \
                 f"expected one of {', '.join(sorted(allowed))}"
+            if unknown[0] in (belongs or {}):
+                hint = f"it belongs in the [{belongs[unknown[0]]}] table"
             self.fail(where, f"unknown key; {hint}")
 
     # --- arrays --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ NaN and infinities as null, quantities under their keys in the vocabulary."""
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 
@@ -79,6 +80,7 @@ def run(report) -> dict:
     return {
         "example": report.example.name, "rule": report.settings.rule,
         "dtype": report.settings.dtype, "steps": report.settings.steps,
+        "optimizer": optimizer(report.settings.optimizer),
         "backends": backends, "reference": report.reference,
         "max_abs_diff": report.comparison.max_abs_diff,
         "worst": disagreement(report.comparison.worst),
@@ -93,6 +95,11 @@ def run(report) -> dict:
         "environment": environment(report.versions, report.unsupported),
         "ok": report.ok,
     }
+
+
+def optimizer(spec) -> dict | None:
+    """An optimizer as JSON: name, convention and every hyperparameter (null: plain descent)."""
+    return None if spec is None else {**asdict(spec), "betas": list(spec.betas)}
 
 
 def _tutorial(figure) -> dict:

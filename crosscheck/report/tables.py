@@ -17,6 +17,7 @@ def _heading(report: Report) -> list[str]:
         shorten(f"{example.name} — {example.title}" if example.title else example.name),
         f"rule {settings.rule} · dtype {settings.dtype} · steps {settings.steps} · "
         f"mode {settings.mode} · learning rate {settings.learning_rate:g} · loss {example.loss}",
+        *([f"optimizer {settings.optimizer}"] if settings.optimizer else []),
         backends_line(report.versions, report.reference),
         "",
     ]
@@ -160,7 +161,9 @@ def describe(example: Example) -> str:
     if example.source:
         lines += wrap("source: " + " ".join(example.source.split())).splitlines()
     lines += [f"loss {example.loss} · learning rate {example.learning_rate:g} · steps "
-              f"{example.steps} · mode {example.mode} · rule {example.rule}", ""]
+              f"{example.steps} · mode {example.mode} · rule {example.rule}"]
+    lines += [f"optimizer {example.optimizer}"] if example.optimizer else []
+    lines += [""]
     width = example.inputs.shape[1]
     for i, layer in enumerate(example.layers):
         lines += _describe_layer(example, i, layer, width)

@@ -9,7 +9,7 @@ exception, not a traceback; neither stops the other backends or the other exampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.magnitudes import magnitudes
 from crosscheck.compare.quantities import REPORTED, Parameters, Result
 from crosscheck.examples import Example, Figure
+from reference.optimizers import Optimizer
 from reference.types import RuleUndefined
 
 
@@ -32,6 +33,7 @@ class Settings:
     steps: int
     mode: str
     learning_rate: float
+    optimizer: Optimizer | None = None      # the example's [optimizer]; None: plain descent
 
     @classmethod
     def of(cls, example: Example, rule=None, dtype="float64", steps=None, mode=None, lr=None):
@@ -39,7 +41,8 @@ class Settings:
             return default if value is None else value
 
         return cls(given(rule, example.rule), dtype, given(steps, example.steps),
-                   given(mode, example.mode), given(lr, example.learning_rate))
+                   given(mode, example.mode), given(lr, example.learning_rate),
+                   example.optimizer)
 
     def changed(self, example: Example) -> set[str]:
         """The training settings that differ from the example's own."""
@@ -113,18 +116,20 @@ def train(backend, example: Example, settings: Settings, name: str = "", progres
     Gradient descent without momentum carries no state but the network, so a run in pieces is
     the same run; the pieces let a progress bar move, and a loss that becomes NaN or infinite
     stop the run with ``Diverged`` naming the step. ``progress(name, done, steps)`` is called
-    after every piece.
+    after every piece. An optimizer's state (momenta, moments, step count) lives inside one call
+    of ``train``, so a run with an optimizer is one piece.
     """
     net, X, T = example.layers, example.inputs, example.targets
     name = name or backend.NAME
-    chunk = max(1, -(-settings.steps // CHUNKS))
+    chunk = settings.steps if settings.optimizer else max(1, -(-settings.steps // CHUNKS))
+    extra = {"optimizer": settings.optimizer} if settings.optimizer else {}
     pieces, done = [], 0
     if progress:
         progress(name, 0, settings.steps)
     while done < settings.steps:
         n = min(chunk, settings.steps - done)
         net, losses = backend.train(net, X, T, example.loss, settings.learning_rate,
-                                    settings.rule, settings.mode, n, settings.dtype)
+                                    settings.rule, settings.mode, n, settings.dtype, **extra)
         losses = np.asarray(losses)
         bad = np.flatnonzero(~np.isfinite(losses))
         if bad.size:
@@ -162,8 +167,12 @@ def compute(backend, example: Example, settings: Settings, name: str = "",
 
 def refusal(backend, example: Example, settings: Settings) -> str | None:
     """What the backend declares it cannot compute of this run, or None."""
-    return backends.supports(backend).refusal(settings.rule, settings.mode, settings.dtype,
-                                              example.loss)
+    lacks = backends.supports(backend).refusal(settings.rule, settings.mode, settings.dtype,
+                                               example.loss)
+    if lacks or settings.optimizer is None:
+        return lacks
+    refuse = getattr(backend, "refuse_optimizer", None)
+    return "optimizers" if refuse is None else refuse(settings.optimizer)
 
 
 def _computed(example, backends, settings, progress):
@@ -203,6 +212,8 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
     scales = None if not results else magnitudes(
         example.layers, example.inputs, example.targets, example.loss, settings.rule,
         settings.learning_rate, results[reference])
+    if scales is not None and settings.optimizer is not None:
+        scales = _optimizer_scales(example, scales, results[reference])
     comparison = Comparison(reference, results.get(reference), quantities=REPORTED,
                             dtype=settings.dtype, steps=settings.steps, scales=scales)
     for name, result in results.items():
@@ -215,6 +226,17 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
     skipped = [f for f in example.figures if f not in kept]
     return Report(example, settings, results, versions, comparison, checks, skipped,
                   unsupported, failed, transposed_hint(example, settings, checks))
+
+
+def _optimizer_scales(example: Example, scales: Result, result: Result) -> Result:
+    """An optimizer's step is no longer η·g, so the weights after one step are judged against
+    the size of the weights and of the step itself: |W| + |W_after − W| (rounding enters the
+    step through its own terms, m̂/(√v̂ + ε) and the like, each of the step's size)."""
+    after = tuple(Parameters(np.abs(layer.weights) + np.abs(p.weights - layer.weights),
+                             None if layer.bias is None else
+                             np.abs(layer.bias) + np.abs(p.bias - layer.bias))
+                  for layer, p in zip(example.layers, result.params_after))
+    return replace(scales, params_after=after)
 
 
 def transposed_hint(example: Example, settings: Settings, checks: list[Check]) -> str:
