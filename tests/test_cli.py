@@ -220,8 +220,9 @@ def test_run_prints_published_and_computed_and_marks_errata(capsys, backends):
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
-JSON_KEYS = {"example", "rule", "dtype", "steps", "optimizer", "backends", "reference", "max_abs_diff", "worst",
-             "checks", "not_checked", "skipped", "failed", "hint", "environment", "ok"}
+JSON_KEYS = {"example", "rule", "dtype", "steps", "optimizer", "backends", "reference",
+             "max_abs_diff", "worst", "checks", "not_checked", "skipped", "failed", "hint",
+             "environment", "ok"}
 BACKEND_KEYS = {"version", "loss_before", "outputs_before", "pre_activations_before",
                 "loss_terms_before", "gradients", "errors", "deltas", "params_after",
                 "loss_after", "losses"}
