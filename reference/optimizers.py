@@ -83,14 +83,20 @@ def check(optimizer: Optimizer) -> Optimizer:
     if o.convention not in CONVENTIONS:
         raise ValueError(f"unknown convention {o.convention!r}: expected one of "
                          f"{', '.join(CONVENTIONS)}")
+    if len(o.betas) != 2:
+        raise ValueError(f"optimizer betas must be two numbers, not {o.betas}")
     numbers = {"momentum": o.momentum, "dampening": o.dampening, "weight_decay": o.weight_decay,
                "eps": o.eps, "alpha": o.alpha, "betas": o.betas[0], "betas ": o.betas[1]}
     for key, value in numbers.items():
         if not (np.isfinite(value) and 0 <= value):
             raise ValueError(f"optimizer {key.strip()} must be a finite number >= 0, not {value}")
-    if len(o.betas) != 2 or max(o.betas) >= 1 or o.alpha >= 1 or o.momentum >= 1 \
+    if max(o.betas) >= 1 or o.alpha >= 1 or o.momentum >= 1 \
             or o.dampening > 1:
         raise ValueError("optimizer betas, alpha and momentum must be below 1, dampening at most 1")
+    foreign = [key for key in o.settings() if key not in HYPERPARAMETERS[o.name]]
+    if foreign:
+        raise ValueError(f"{o.name} takes no {foreign[0]}: its settings are "
+                         f"{', '.join(HYPERPARAMETERS[o.name])}")
     if o.nesterov and (o.name != "sgd" or o.momentum == 0 or o.dampening != 0):
         raise ValueError("nesterov needs sgd with momentum > 0 and dampening = 0 (as torch.optim)")
     if o.dampening and o.convention != "torch":

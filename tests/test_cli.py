@@ -120,6 +120,34 @@ BAD = [
     ("figure both expected and erratum", "targets = [[0.01]]",
      'targets = [[0.01]]\n[expected]\nloss_before = "0.3"\n[errata]\nloss_before = "0.2"',
      "errata.loss_before: also given in [expected]"),
+    ("optimizer not a table", "learning_rate = 0.5", 'learning_rate = 0.5\noptimizer = "adam"',
+     "optimizer: expected a table"),
+    *[(f"[optimizer] {what}", "targets = [[0.01]]", f"targets = [[0.01]]\n[optimizer]\n{table}",
+       message) for what, table, message in [
+        ("without a name", "", "optimizer.name: missing"),
+        ("unknown name", 'name = "lion"', "optimizer.name: unknown value 'lion'; expected one "
+         "of sgd, adam, adamw, rmsprop"),
+        ("unknown convention", 'name = "adam"\nconvention = "tf"', "optimizer.convention: "
+         "unknown value 'tf'; expected one of torch, optax, keras"),
+        ("another optimizer's setting", 'name = "sgd"\nbetas = [0.9, 0.99]', "optimizer.betas: "
+         "unknown key; expected one of convention, dampening, momentum, name, nesterov, "
+         "weight_decay"),
+        ("Keras's name", 'name = "rmsprop"\nrho = 0.9', "optimizer.rho: unknown key"),
+        ("flag not true or false", 'name = "sgd"\nmomentum = 0.9\nnesterov = 1',
+         "optimizer.nesterov: expected true or false, got a number (1)"),
+        ("betas of three", 'name = "adam"\nbetas = [0.9, 0.99, 0.9]',
+         "optimizer.betas: expected 2 entries, got 3"),
+        ("momentum of 1", 'name = "sgd"\nmomentum = 1.0', "optimizer: optimizer betas, alpha "
+         "and momentum must be below 1"),
+        ("negative eps", 'name = "adam"\neps = -1e-8', "optimizer: optimizer eps must be a "
+         "finite number >= 0"),
+        ("nesterov without momentum", 'name = "sgd"\nnesterov = true', "optimizer: nesterov "
+         "needs sgd with momentum > 0"),
+        ("dampening outside torch", 'name = "sgd"\nconvention = "optax"\nmomentum = 0.9\n'
+         'dampening = 0.1', "optimizer: dampening is torch's alone"),
+        ("eps_in_sqrt outside optax", 'name = "rmsprop"\neps_in_sqrt = false',
+         "optimizer: eps_in_sqrt = false is optax's rmsprop option alone"),
+    ]],
     ("integer beyond 64 bits", "learning_rate = 0.5", "learning_rate = 1" + "0" * 400,
      "learning_rate: integer out of range"),
     ("integer of 5,000 digits", "learning_rate = 0.5", "learning_rate = 1" + "0" * 5000,

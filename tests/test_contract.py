@@ -57,8 +57,14 @@ def test_proportional_on_a_zero_weight_sum_is_the_same_error_everywhere(name):
     (lambda b: b.gradients(NET, X, T, "sse", "raw_error_new_weights"),
      r"rule 'raw_error_new_weights' .* needs the learning rate \(lr=...\)"),
     (lambda b: b.train(NET, X, T, "sse", 0.1, mode="minibatch"), "unknown mode 'minibatch'"),
+    (lambda b: b.train(NET, X, T, "sse", 0.1, optimizer="adam"),
+     "optimizer must be a reference.Optimizer, not 'adam'"),
+    (lambda b: b.step(NET, X, T, "sse", 0.1, optimizer=reference.Optimizer("lion")),
+     "unknown optimizer 'lion': expected one of sgd, adam, adamw, rmsprop"),
+    (lambda b: b.step(NET, X, T, "sse", 0.1, optimizer=reference.Optimizer("adam", momentum=0.9)),
+     "adam takes no momentum: its settings are betas, eps, weight_decay, amsgrad"),
 ], ids=["targets", "inputs", "bias", "lr", "negative-steps", "fractional-steps", "rule", "rule-lr",
-        "mode"])
+        "mode", "optimizer-type", "optimizer-name", "optimizer-setting"])
 def test_bad_arguments_are_refused_alike(name, call, message):
     with pytest.raises(ValueError, match=message):
         call(load_backend(name))

@@ -17,12 +17,14 @@ reference itself to the documented formulas where one or two steps can be writte
 from __future__ import annotations
 
 import functools
+import json
 
 import numpy as np
 import pytest
 
 import reference
 from crosscheck import examples
+from crosscheck.cli import main
 from crosscheck.compare.quantities import AFTER_STEPS, FIRST_STEP
 from crosscheck.compare.tolerances import TOLERANCE
 from reference import Optimizer
@@ -116,3 +118,162 @@ def test_100_steps_match_the_reference_of_its_convention(spec, backend_name):
                                  _train(reference, spec, name, mode, STEPS),
                                  example(name).layers, steps=STEPS,
                                  backend=f"{backend_name} {spec} {name} {mode}", against="numpy")
+
+
+# --- closed forms: the reference's first steps by hand, from the plain gradient g ------------
+ETA, LAMBDA, MU, EPS = 0.02, 0.1, 0.9, 1e-6
+B1, B2, ALPHA = 0.9, 0.999, 0.99
+
+# (optimizer, the parameter after one batch step from p with gradient g), each from its
+# framework's documentation: Adam's bias-corrected first step is η g/(|g| + ε); Keras's ε meets
+# √v before the correction, so its first step divides by |g| + ε/√(1 − β2); RMSprop's v is
+# (1 − α)g², with ε outside the root for torch and inside for optax and Keras; Nesterov's first
+# step is (1 + μ)g; decoupled decay multiplies p by 1 − ηλ.
+FIRST_STEPS = [
+    (Optimizer("sgd", c, momentum=MU, nesterov=True), lambda p, g: p - ETA * (1 + MU) * g)
+    for c in ("torch", "optax", "keras")] + [
+    (Optimizer("sgd", "torch", momentum=MU, dampening=0.5, weight_decay=LAMBDA),
+     lambda p, g: p - ETA * (g + LAMBDA * p)),
+    (Optimizer("sgd", "keras", momentum=MU, weight_decay=LAMBDA),
+     lambda p, g: p * (1 - ETA * LAMBDA) - ETA * g),
+    *[(Optimizer("adam", c, eps=EPS, weight_decay=LAMBDA),
+       lambda p, g: p - ETA * (g + LAMBDA * p) / (np.abs(g + LAMBDA * p) + EPS))
+      for c in ("torch", "optax")],
+    *[(Optimizer(n, c, eps=EPS, weight_decay=LAMBDA),
+       lambda p, g: p * (1 - ETA * LAMBDA) - ETA * g / (np.abs(g) + EPS))
+      for n, c in (("adamw", "torch"), ("adamw", "optax"))],
+    *[(Optimizer(n, "keras", eps=EPS, weight_decay=LAMBDA),
+       lambda p, g: p * (1 - ETA * LAMBDA) - ETA * g / (np.abs(g) + EPS / np.sqrt(1 - B2)))
+      for n in ("adam", "adamw")],
+    (Optimizer("rmsprop", "torch", eps=EPS, weight_decay=LAMBDA),
+     lambda p, g: p - ETA * (g + LAMBDA * p) / (np.sqrt(1 - ALPHA) * np.abs(g + LAMBDA * p)
+                                                + EPS)),
+    (Optimizer("rmsprop", "optax", eps=EPS),
+     lambda p, g: p - ETA * g / np.sqrt((1 - ALPHA) * g * g + EPS)),
+    (Optimizer("rmsprop", "optax", eps=EPS, eps_in_sqrt=False),
+     lambda p, g: p - ETA * g / (np.sqrt(1 - ALPHA) * np.abs(g) + EPS)),
+    (Optimizer("rmsprop", "keras", eps=EPS, weight_decay=LAMBDA),
+     lambda p, g: p * (1 - ETA * LAMBDA) - ETA * g / np.sqrt((1 - ALPHA) * g * g + EPS)),
+    (Optimizer("rmsprop", "torch", eps=EPS, centered=True),
+     lambda p, g: p - ETA * g / (np.sqrt((1 - ALPHA) * g * g - ((1 - ALPHA) * g) ** 2) + EPS)),
+]
+
+
+def _by_hand(name, step):
+    """The network after ``step`` applied to every trainable array with its plain gradient."""
+    ex = example(name)
+    grads = reference.gradients(ex.layers, ex.inputs, ex.targets, ex.loss, "exact")
+    return tuple(reference.Layer(step(layer.weights, gw),
+                                 layer.bias if gb is None else step(layer.bias, gb),
+                                 layer.activation, layer.train_bias)
+                 for layer, gw, gb in zip(ex.layers, grads.weights, grads.biases))
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize(("spec", "step"), FIRST_STEPS, ids=_ids([s for s, _ in FIRST_STEPS]))
+def test_first_step_is_the_documented_formula(spec, step, backend_name):
+    backend = _backend_for(spec, backend_name)
+    for name in ("xor", "seed000"):
+        ex = example(name)
+        got = backend.step(ex.layers, ex.inputs, ex.targets, ex.loss, ETA, optimizer=spec)
+        want = _by_hand(name, step)
+        for (k, part, value), (_, _, expected), (_, _, before) in zip(
+                parameters(got), parameters(want), parameters(ex.layers)):
+            assert_close(value, expected, rtol=TOLERANCE["float64", FIRST_STEP],
+                         backend=f"{backend_name} {spec} {name}", against="by hand", layer=k,
+                         param=part, scale=np.abs(before) + np.abs(expected - before))
+
+
+def _second_step(spec, name):
+    """The reference's second batch step, and g1, g2 and p1 to write it by hand."""
+    ex = example(name)
+    args = (ex.inputs, ex.targets, ex.loss)
+    g1 = reference.gradients(ex.layers, *args, "exact")
+    p1 = reference.step(ex.layers, *args, ETA, optimizer=spec)
+    g2 = reference.gradients(p1, *args, "exact")
+    p2, _ = reference.train(ex.layers, *args, ETA, steps=2, optimizer=spec)
+    return g1, g2, p1, p2
+
+
+@pytest.mark.parametrize("dampening", [0.0, 0.5])
+def test_momentum_second_step_by_hand(dampening):
+    """torch: b = g1, then b = μ g1 + (1 − τ) g2; p2 = p1 − η b (the dampening τ skips the first
+    step); Keras: v2 = μ(−η g1) − η g2, the same without dampening."""
+    for spec in [Optimizer("sgd", "torch", momentum=MU, dampening=dampening)] + \
+            ([Optimizer("sgd", "keras", momentum=MU)] if not dampening else []):
+        g1, g2, p1, p2 = _second_step(spec, "xor")
+        for k, layer in enumerate(p2):
+            expected = p1[k].weights - ETA * (MU * g1.weights[k] + (1 - dampening) * g2.weights[k])
+            assert_close(layer.weights, expected, rtol=TOLERANCE["float64", FIRST_STEP],
+                         backend=f"numpy {spec}", against="by hand", layer=k, param="weights",
+                         scale=np.abs(p1[k].weights) + np.abs(expected - p1[k].weights))
+
+
+def test_adam_second_step_by_hand():
+    """m̂2 = (β1(1 − β1) g1 + (1 − β1) g2) / (1 − β1²), v̂2 likewise with β2 and g²:
+    the bias correction of step 2, which the first step cannot tell from its absence."""
+    spec = Optimizer("adam", "torch", eps=EPS)
+    g1, g2, p1, p2 = _second_step(spec, "seed000")
+    for k, layer in enumerate(p2):
+        a, b = g1.weights[k], g2.weights[k]
+        m_hat = (B1 * (1 - B1) * a + (1 - B1) * b) / (1 - B1 ** 2)
+        v_hat = (B2 * (1 - B2) * a * a + (1 - B2) * b * b) / (1 - B2 ** 2)
+        expected = p1[k].weights - ETA * m_hat / (np.sqrt(v_hat) + EPS)
+        assert_close(layer.weights, expected, rtol=TOLERANCE["float64", FIRST_STEP],
+                     backend=f"numpy {spec}", against="by hand", layer=k, param="weights",
+                     scale=np.abs(p1[k].weights) + np.abs(expected - p1[k].weights))
+
+
+def test_sgd_is_one_algorithm_in_torch_and_keras_form_at_a_constant_rate():
+    """v = μv − ηg, p ← p + v (Keras, Sutskever) is b = μb + g, p ← p − ηb (torch) with v = −ηb:
+    the reference's two functions agree over 50 online steps, Nesterov too; and torch.optim runs
+    the Keras convention on that ground."""
+    for nesterov in (False, True):
+        runs = [_train(reference, Optimizer("sgd", c, momentum=MU, nesterov=nesterov), "xor",
+                       "online", 50) for c in ("torch", "keras", "optax")]
+        for other in runs[1:]:
+            assert_trained_alike(other, runs[0], example("xor").layers, steps=50,
+                                 backend="numpy keras/optax", against="numpy torch")
+
+
+# --- refusals -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("backend_name", "spec", "message"), [
+    ("torch", Optimizer("adam", "optax"), "torch.optim does not compute the optax convention"),
+    ("torch", Optimizer("sgd", "keras", momentum=MU, weight_decay=LAMBDA),
+     "torch.optim does not compute the keras convention of sgd"),
+    ("jax", Optimizer("sgd", "torch", momentum=MU, dampening=0.5),
+     "optax's trace has no dampening"),
+    ("jax", Optimizer("adam", "torch", amsgrad=True), "torch's AMSGrad keeps the maximum of v"),
+    ("jax", Optimizer("adamw", "keras", amsgrad=True), "keras's AMSGrad keeps the maximum of v"),
+], ids=["torch-optax", "torch-keras-decay", "jax-dampening", "jax-torch-amsgrad",
+        "jax-keras-amsgrad"])
+def test_a_convention_a_framework_cannot_spell_is_refused_with_the_reason(backend_name, spec,
+                                                                         message):
+    backend = load_backend(backend_name)
+    ex = example("xor")
+    with pytest.raises(ValueError, match=f"optimizer .* is not supported here: {message}"):
+        backend.train(ex.layers, ex.inputs, ex.targets, ex.loss, 0.1, optimizer=spec)
+
+
+# --- the command line ----------------------------------------------------------------------
+def test_run_reports_the_optimizer_and_every_backend_agrees(capsys):
+    code = main(["run", "xor-adam", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["ok"] and set(doc["backends"]) == {"numpy", "torch", "jax"}
+    assert doc["optimizer"] == {"name": "adam", "convention": "torch", "momentum": 0.0,
+                                "dampening": 0.0, "nesterov": False, "weight_decay": 0.0,
+                                "betas": [0.9, 0.999], "eps": 1e-8, "amsgrad": False,
+                                "alpha": 0.99, "centered": False, "eps_in_sqrt": True}
+
+
+def test_a_file_in_a_convention_torch_cannot_spell_skips_torch_with_the_reason(tmp_path,
+                                                                               capsys):
+    text = examples.find("xor-adam").read_text().replace('convention = "torch"',
+                                                         'convention = "optax"')
+    path = tmp_path / "xor-adam-optax.toml"
+    path.write_text(text.replace('name = "xor-adam"', 'name = "xor-adam-optax"'))
+    code = main(["check", str(path), "--json", "--steps", "20"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(doc["backends"]) == {"numpy", "jax"}
+    assert doc["skipped"] == {"torch": "not supported by torch: torch.optim does not compute "
+                                       "the optax convention of adam"}
