@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "weight with its value (before → after, for a one-step example)")
     _add_run_and_check(command)
     _add_train_and_rules(command)
+    _add_optimizers(command)
     _add_sweep(command)
     _add_verify(command)
     diff = command("diff", "two result files (--json of run or check, or golden files) "
@@ -187,6 +188,27 @@ def _add_run_and_check(command):
         parser.add_argument("--full", action="store_true",
                             help="show every reported number, not only the published ones")
         _common(parser)
+
+
+def _add_optimizers(command):
+    from reference.optimizers import NAMES
+
+    optimizers = command(
+        "optimizers", "one optimizer under torch's, optax's and Keras's convention, side by "
+        "side: where they differ, why, and which settings make them agree",
+        ["crosscheck optimizers xor-rmsprop", "crosscheck optimizers xor --optimizer adam "
+         "--lr 0.05 --steps 500", "crosscheck optimizers seed000-adam --plot adam.png --json"])
+    optimizers.add_argument("name", help="a shipped example or an example file (.toml)")
+    optimizers.add_argument("--optimizer", choices=NAMES,
+                            help="the optimizer, with torch.optim's defaults (default: the "
+                                 "example's [optimizer], with its settings)")
+    optimizers.add_argument("--steps", type=_positive_int, help="override the example's steps")
+    optimizers.add_argument("--mode", choices=MODES, help="override the example's mode")
+    optimizers.add_argument("--lr", type=_positive_float, help="override the learning rate")
+    optimizers.add_argument("--plot", metavar="FILE.png", type=_writable_file,
+                            help="draw the loss per step of each convention and the largest "
+                                 "difference between two of them per step")
+    optimizers.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _add_train_and_rules(command):
@@ -435,6 +457,24 @@ def _rules(args) -> int:
     return _plotted(args, report, plots.rules, as_json.rules, text.render)
 
 
+def _optimizers(args) -> int:
+    from crosscheck.report import as_json, plots
+    from crosscheck.report import optimizers as text
+    from crosscheck.runs import optimizers
+    from reference.optimizers import Optimizer
+
+    example = examples.load(_example_path(args.name))
+    spec = example.optimizer
+    if args.optimizer and (spec is None or spec.name != args.optimizer):
+        spec = Optimizer(args.optimizer)
+    if spec is None:
+        raise UsageError(f"crosscheck optimizers: {example.name} has no [optimizer]: name one "
+                         "with --optimizer")
+    report = optimizers.compare(example, spec, args.steps or example.steps,
+                                args.mode or example.mode, args.lr or example.learning_rate)
+    return _plotted(args, report, plots.optimizers, as_json.optimizers, text.render)
+
+
 def _sweep(args) -> int:
     from crosscheck.report import as_json
     from crosscheck.report import sweep as text
@@ -491,6 +531,7 @@ def _diff(args) -> int:
 
 COMMANDS = {"list": _list, "env": _env, "diff": _diff, "show": _show, "run": _run_or_check,
             "check": _run_or_check, "train": _train, "rules": _rules, "sweep": _sweep,
+            "optimizers": _optimizers,
             "verify": _verify}
 
 

@@ -137,14 +137,23 @@ def gradients(net: Network, X, T, loss_name: str, rule: str, lr) -> Gradients:
     return _backward(net, X, T, loss_name, rule, lr)
 
 
+def walk(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, optimizer=None):
+    """The network after step 1, 2, 3, … of a training run, one at a time and without end:
+    ``train``'s loop, for a caller that watches every step. The arguments are as ``train``
+    passes them on (NumPy arrays of one dtype, names checked); ``walk`` checks nothing."""
+    states = {}
+    while True:
+        net = _step(net, X, T, loss_name, lr, rule, mode, optimizer, states)
+        yield net
+
+
 @contract.train
 def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: int,
           optimizer=None):
-    losses_after, states = np.empty(steps, dtype=X.dtype), {}
-    for k in range(steps):
-        net = _step(net, X, T, loss_name, lr, rule, mode, optimizer, states)
-        losses_after[k] = _loss(net, X, T, loss_name)
-    return net, losses_after
+    losses_after, final = np.empty(steps, dtype=X.dtype), net
+    for k, final in zip(range(steps), walk(net, X, T, loss_name, lr, rule, mode, optimizer)):
+        losses_after[k] = _loss(final, X, T, loss_name)
+    return final, losses_after
 
 
 step = contract.step(train)

@@ -277,3 +277,51 @@ def test_a_file_in_a_convention_torch_cannot_spell_skips_torch_with_the_reason(t
     assert code == 0 and set(doc["backends"]) == {"numpy", "jax"}
     assert doc["skipped"] == {"torch": "not supported by torch: torch.optim does not compute "
                                        "the optax convention of adam"}
+
+
+# --- crosscheck optimizers: the known differences between conventions, found and reconciled --
+@pytest.mark.parametrize(("name", "table", "expected"), [
+    # RMSprop: ε inside the root for optax and Keras, outside for torch.
+    ("xor-rmsprop", None, {("torch", "optax"): {"eps_in_sqrt": False},
+                           ("torch", "keras"): {"eps": 1e-30}, ("optax", "keras"): None}),
+    # Adam: Keras's ε̂; torch and optax are one algorithm.
+    ("xor-adam", None, {("torch", "optax"): None, ("torch", "keras"): {"eps": 1e-30},
+                        ("optax", "keras"): {"eps": 1e-30}}),
+    # SGD with momentum: L2 weight decay (torch, optax) against Keras's decoupled decay.
+    ("seed000-momentum", 'name = "sgd"\nmomentum = 0.9\nweight_decay = 0.01',
+     {("torch", "optax"): None, ("torch", "keras"): {"weight_decay": 0.0},
+      ("optax", "keras"): {"weight_decay": 0.0}}),
+    # optax's AMSGrad keeps the maximum of v̂, torch's of v.
+    ("seed000-adam", 'name = "adam"\namsgrad = true',
+     {("torch", "optax"): {"amsgrad": False}}),
+], ids=["rmsprop", "adam", "sgd-weight-decay", "amsgrad"])
+def test_optimizers_command_finds_each_documented_difference(tmp_path, capsys, name, table,
+                                                             expected):
+    path = examples.find(name)
+    if table:
+        text = path.read_text()
+        start = text.index("[optimizer]")
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text[:start] + "[optimizer]\n" + table + "\n\n" +
+                        text[text.index("[chaotic_steps]" if "[chaotic_steps]" in text
+                                        else "[[layers]]", start):])
+    code = main(["optimizers", str(path), "--steps", "100", "--json",
+                 "--plot", str(tmp_path / "plot.png")])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and (tmp_path / "plot.png").stat().st_size > 0
+    pairs = {(p["a"], p["b"]): p for p in doc["pairs"]}
+    for pair, settings in expected.items():
+        found = pairs[pair]
+        if settings is None:
+            assert found["apart_from"] is None, f"{pair}: {found['apart_from']}"
+            assert max(found["differences"]) <= 1e-12
+        else:
+            assert found["apart_from"] == 1 and found["reconciled_by"] == settings, \
+                f"{pair}: {found['reconciled_by']}"
+            assert found["reconciled_difference"] <= 1e-12 and found["why"]
+
+
+def test_optimizers_command_needs_an_optimizer(capsys):
+    assert main(["optimizers", "xor"]) == 2
+    assert capsys.readouterr().err.strip() == ("crosscheck optimizers: xor has no [optimizer]: "
+                                               "name one with --optimizer")

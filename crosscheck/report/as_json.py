@@ -143,6 +143,30 @@ def rules(report) -> dict:
     }
 
 
+def optimizers(report) -> dict:
+    """``crosscheck optimizers --json``."""
+    return {
+        "example": report.example.name, "optimizer": optimizer(report.optimizer),
+        "steps": report.steps, "mode": report.mode, "learning_rate": report.learning_rate,
+        "tolerance": report.tolerance,
+        "conventions": [
+            {"convention": c, "optimizer": optimizer(run.optimizer),
+             "losses": [finite(x) for x in run.losses],
+             "loss_after": finite(run.losses[-1]) if run.losses.size else None,
+             "problem": run.problem or None}
+            for c, run in report.runs.items()
+        ],
+        "pairs": [
+            {"a": p.a, "b": p.b, "differences": [finite(x) for x in p.differences],
+             "apart_from": p.apart_from, "why": p.why or None,
+             "reconciled_by": p.reconciled_by or None,
+             "reconciled_difference": finite(p.reconciled_difference)}
+            for p in report.pairs
+        ],
+        "ok": True,
+    }
+
+
 def sweep(report) -> dict:
     """``crosscheck sweep --json``."""
     from crosscheck.runs.sweep import check_command

@@ -150,3 +150,29 @@ def rules(report, path) -> None:
                ncols=min(4, len(report.rules)))
     _save(fig, path)
     plt.close(fig)
+
+
+def optimizers(report, path) -> None:
+    """Two panels: the loss per step under each convention, and the largest parameter
+    difference per step of each pair of conventions (log scales; 0 drawn at 1e-17)."""
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, layout="constrained")
+    for k, (convention, run) in enumerate(report.runs.items()):
+        if run.losses.size:
+            top.plot(np.arange(1, run.losses.size + 1), run.losses, color=f"C{k}",
+                     linestyle=STYLES[k % len(STYLES)], label=convention)
+    top.set_yscale("log")
+    top.set_ylabel(f"loss ({report.example.loss})")
+    top.legend(fontsize="small")
+    for k, pair in enumerate(report.pairs):
+        bottom.plot(np.arange(1, pair.differences.size + 1), np.maximum(pair.differences, 1e-17),
+                    color=f"C{k + 3}", linestyle=STYLES[k % len(STYLES)],
+                    label=f"{pair.a} – {pair.b}")
+    bottom.set_yscale("log")
+    bottom.set_xlabel(f"step ({report.mode})")
+    bottom.set_ylabel("largest |Δ weight| between conventions")
+    bottom.legend(fontsize="small")
+    top.set_title(f"{report.example.name}: {report.optimizer.name} under each framework's "
+                  "convention (NumPy reference)", fontsize="medium")
+    _save(fig, path)
+    plt.close(fig)
