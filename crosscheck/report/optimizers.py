@@ -45,10 +45,11 @@ def explain(pair: Pair, report: ConventionsReport) -> str:
            f"by {pair.differences[-1]:.1e} after {report.steps} steps")
     if not pair.reconciled_by:
         return f"{gap}; no one or two of the known settings reconcile them"
-    settings = " and ".join(f"{k} = {_toml(v)}" for k, v in pair.reconciled_by.items())
+    settings = " and ".join(f"{k} = {toml_value(v)}" for k, v in pair.reconciled_by.items())
     return (f"{gap}: {pair.why}. With {settings} they agree to "
             f"{pair.reconciled_difference:.1e}")
 
 
-def _toml(value) -> str:
+def toml_value(value) -> str:
+    """A setting as an example file writes it."""
     return str(value).lower() if isinstance(value, bool) else f"{value:g}"
