@@ -1,4 +1,5 @@
-"""Forward pass, gradients and gradient descent with ``jax.grad``, ``jax.jit`` and ``optax.sgd``.
+"""Forward pass, gradients and training with ``jax.grad``, ``jax.jit`` and optax (``optax.sgd``,
+or the optimizer asked for, in optax's pieces: ``_optax_optimizer``).
 
 The contract (names, shapes, signs) is stated once in ``reference/__init__.py``, and the
 decorators of ``reference/contract.py`` check and convert every argument and result. Nothing here

@@ -51,10 +51,17 @@ Functions
     -> ``Gradients(weights, biases, errors)``: per layer ∂E/∂W, ∂E/∂b (``None`` where the layer
     has no bias or holds it fixed) and the error ``e_l`` (n_samples, width) of the rule, all at
     the given parameters over all samples.
-``step(net, X, T, loss_name, lr, rule, mode, dtype)``
+``step(net, X, T, loss_name, lr, rule, mode, dtype, optimizer=None)``
     -> the Network after one gradient-descent step (one pass over the data in ``online`` mode).
-``train(net, X, T, loss_name, lr, rule, mode, steps, dtype)``
+``train(net, X, T, loss_name, lr, rule, mode, steps, dtype, optimizer=None)``
     -> ``(final Network, losses)``, where ``losses[k]`` is E after step k + 1.
+    ``optimizer``: ``None`` for plain gradient descent, or an ``Optimizer(name, convention,
+    ...)`` (``reference/optimizers.py``: SGD with momentum, Adam, AdamW, RMSprop, as torch.optim,
+    optax or Keras computes them, in torch.optim's names); its state carries over every update,
+    every sample of an online step included.
+``refuse_optimizer(optimizer)``
+    -> ``None`` when the backend computes that optimizer in that convention, else the reason
+    (the reference computes them all; ``train`` raises ``ValueError`` with it).
 ``intermediates(net, X, T, loss_name, rule, dtype, lr=None)``
     -> ``Intermediates(pre_activations, deltas, loss_terms)``: the tutorials' intermediate
     quantities at the given parameters: per layer z_l (the tutorials' "net") and

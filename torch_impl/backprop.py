@@ -1,4 +1,5 @@
-"""Forward pass, gradients and gradient descent with torch autograd and ``torch.optim.SGD``.
+"""Forward pass, gradients and training with torch autograd and ``torch.optim`` (SGD, or the
+optimizer asked for: ``_torch_optimizer``).
 
 The contract (names, shapes, signs) is stated once in ``reference/__init__.py``, and the
 decorators of ``reference/contract.py`` check and convert every argument and result. Nothing here
