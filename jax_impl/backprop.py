@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -263,6 +264,10 @@ def _train_fn(structure, shapes, loss_name, rule, mode, capacity, spec=None):
 # --8<-- [end:train]
 
 
+# optax 0.2.4 and newer can put RMSprop's ε outside the root (torch's form): eps_in_sqrt.
+_EPS_OUTSIDE = "eps_in_sqrt" in inspect.signature(optax.scale_by_rms).parameters
+
+
 # --8<-- [start:optimizers]
 def refuse_optimizer(spec) -> str | None:
     """optax computes its own convention, and torch's and Keras's wherever optax's pieces can be
@@ -273,6 +278,10 @@ def refuse_optimizer(spec) -> str | None:
     if spec.amsgrad and spec.convention != "optax":
         return (f"{spec.convention}'s AMSGrad keeps the maximum of v, optax's of the "
                 "bias-corrected v̂")
+    if spec.name == "rmsprop" and not _EPS_OUTSIDE and (spec.convention == "torch"
+                                                        or not spec.eps_in_sqrt):
+        return (f"optax {optax.__version__} puts RMSprop's ε inside the root only "
+                "(eps_in_sqrt came with optax 0.2.4)")
     return None
 
 
@@ -294,7 +303,7 @@ def _optax_optimizer(spec, lr) -> optax.GradientTransformation:
     # RMSprop: ε inside the square root for optax (unless told) and Keras, outside for torch.
     inside = spec.eps_in_sqrt if spec.convention == "optax" else spec.convention == "keras"
     scale = optax.scale_by_stddev if spec.centered else optax.scale_by_rms
-    rms = scale(spec.alpha, spec.eps, eps_in_sqrt=inside)
+    rms = scale(spec.alpha, spec.eps, **({} if inside else {"eps_in_sqrt": False}))
     if spec.convention != "keras":      # optax.rmsprop's order: momentum after the rate
         momentum = (optax.trace(spec.momentum),) if spec.momentum else ()
         return optax.chain(*_l2(spec), rms, optax.scale_by_learning_rate(lr), *momentum)
