@@ -266,6 +266,10 @@ def _add_sweep(command):
                             "built-in backend whose framework is installed)")
     sweep.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="precision of every backend (default float64)")
+    sweep.add_argument("--optimizers", action="store_true",
+                       help="every architecture also draws an optimizer (SGD with momentum, "
+                            "Adam, AdamW, RMSprop), a convention and its settings, among those "
+                            "every backend computes; the step is its first")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
     _require_all(sweep)
 
@@ -488,10 +492,16 @@ def _sweep(args) -> int:
     if lacking:
         raise UsageError(f"crosscheck sweep: --backends: not supported by {lacking[0]}: it has "
                          "no stacked_step")
+    lacking = [name for name, module in modules.items()
+               if args.optimizers and not hasattr(module, "refuse_optimizer")]
+    if lacking:
+        raise UsageError(f"crosscheck sweep --optimizers: --backends: not supported by "
+                         f"{lacking[0]}: it has no refuse_optimizer (and so no optimizers)")
     try:
         report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
                              args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
-                             _progress(args, f"{args.count} networks", "architectures"))
+                             _progress(args, f"{args.count} networks", "architectures"),
+                             args.optimizers)
     except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
         raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
     report.skipped = args.skipped

@@ -344,10 +344,11 @@ _QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitt
 
 
 # --8<-- [start:stacked]
-def _stacked(structure, loss_name, rule, mode):
-    """Loss, gradients, one step and the loss after it, for a stack of networks."""
+def _stacked(structure, loss_name, rule, mode, spec=None):
+    """Loss, gradients, one step (plain or by the optimizer ``spec``) and the loss after it,
+    for a stack of networks."""
     gradient = _gradient(structure, loss_name, rule)
-    run = _run(structure, loss_name, rule, mode, 1)
+    run = _run(structure, loss_name, rule, mode, 1, spec)
     loss = _objective(structure, loss_name, "exact")
 
     def one_network(params, probes, frozen, X, T, lr):
@@ -361,8 +362,9 @@ def _stacked(structure, loss_name, rule, mode):
 
 
 @_compiled(_STACKED_CACHE_SIZE)
-def _stacked_fn(structure, shapes, loss_name, rule, mode):
-    return jax.jit(_stacked(structure, loss_name, rule, mode), compiler_options=_QUICK_COMPILE)
+def _stacked_fn(structure, shapes, loss_name, rule, mode, spec=None):
+    return jax.jit(_stacked(structure, loss_name, rule, mode, spec),
+                   compiler_options=_QUICK_COMPILE)
 # --8<-- [end:stacked]
 
 
@@ -460,13 +462,14 @@ def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermed
     return Intermediates(*run(*_split(net), X, T, errors))
 
 
-@contract.stacked_step
-def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
+@functools.partial(contract.stacked_step, refuse=refuse_optimizer)
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str,
+                 optimizer=None) -> StackedStep:
     # NumPy zeros, not jnp ones: each new shape of an eager jnp.zeros compiles.
     probes = tuple(np.zeros(X.shape[:2] + layer.weights.shape[1:2], dtype=X.dtype)
                    for layer in stack)
     params, frozen = _split(stack)
-    run = _stacked_fn(_structure(stack), _shapes(stack, X), loss_name, rule, mode)
+    run = _stacked_fn(_structure(stack), _shapes(stack, X), loss_name, rule, mode, optimizer)
     loss_before, (grad_params, grad_probes), after, loss_after, broken = run(
         params, probes, frozen, X, T, lr)
     broken = np.asarray(broken)

@@ -168,11 +168,13 @@ def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermed
 
 
 @contract.stacked_step
-def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str,
+                 optimizer=None) -> StackedStep:
     grads = _backward(stack, X, T, loss_name, rule, lr)
     # A batch step is the descent along these very gradients; online mode goes sample by sample.
-    after = _descend(stack, grads, lr) if mode == "batch" else _step(stack, X, T, loss_name, lr,
-                                                                     rule, mode)
+    # An optimizer's update is elementwise, so it steps every network of the stack at once.
+    after = _descend(stack, grads, lr) if mode == "batch" and optimizer is None else \
+        _step(stack, X, T, loss_name, lr, rule, mode, optimizer, {})
     return StackedStep(_loss(stack, X, T, loss_name), grads, after, _loss(after, X, T, loss_name))
 
 

@@ -153,12 +153,7 @@ def train(math, refuse=None):
         net, X, T = _prepare(net, X, T, dtype)
         lr, steps = _scalar(lr, dtype), check_steps(steps)
         _proportional(rule, net)
-        extra = {}
-        if optimizer is not None:
-            lacks = (refuse or (lambda _: None))(optimizers.check(optimizer))
-            if lacks:
-                raise ValueError(f"optimizer {optimizer} is not supported here: {lacks}")
-            extra = {"optimizer": optimizer}
+        extra = _optimizer(optimizer, refuse)
         final, losses = math(net, X, T, loss_name, lr, rule, mode, steps, **extra)
         return _network(final, net, dtype), _array(losses, dtype).reshape(steps)
 
@@ -175,16 +170,27 @@ def step(train):
     return _public(train.math, step, "The Network after one gradient-descent step")
 
 
-def stacked_step(math):
+def _optimizer(optimizer, refuse) -> dict:
+    """``{"optimizer": optimizer}`` for the math when one is given and the backend computes it
+    (``refuse(optimizer)`` is None), ``{}`` for plain gradient descent; else ValueError."""
+    if optimizer is None:
+        return {}
+    lacks = (refuse or (lambda _: None))(optimizers.check(optimizer))
+    if lacks:
+        raise ValueError(f"optimizer {optimizer} is not supported here: {lacks}")
+    return {"optimizer": optimizer}
+
+
+def stacked_step(math, refuse=None):
     def stacked_step(stack, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
-                     dtype: str = "float64") -> StackedStep:
+                     dtype: str = "float64", optimizer=None) -> StackedStep:
         _names(loss_name, rule, mode)
         stack = as_network(stack, dtype, copy=False)
         X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
         check_stack(stack, X, T)
         lr = _scalar(lr, dtype)
         _proportional(rule, stack)
-        out = math(stack, X, T, loss_name, lr, rule, mode)
+        out = math(stack, X, T, loss_name, lr, rule, mode, **_optimizer(optimizer, refuse))
         return StackedStep(_array(out.loss_before, dtype), _gradients(out.gradients, dtype),
                            _network(out.network, stack, dtype), _array(out.loss_after, dtype))
 

@@ -199,6 +199,28 @@ def test_sweep_json_and_its_worst_network_rerun_by_check(tmp_path, capsys):
     assert rerun["ok"] and rerun["max_abs_diff"] <= 1e-10
 
 
+def test_a_sweep_with_optimizers_agrees_and_its_worst_network_carries_the_optimizer(tmp_path,
+                                                                                   capsys):
+    """60 architectures, each with a drawn optimizer, convention and settings: every backend
+    agrees with the reference, and the worst network's file reruns it with its [optimizer]."""
+    worst = tmp_path / "worst.toml"
+    code, out = _sweep(capsys, "--count", "600", "--per-architecture", "10", "--seed", "5",
+                       "--optimizers", "--worst", str(worst))
+    assert code == 0 and out["ok"] and out["optimizers"] and out["architectures"] == 60
+    drawn = [arch.optimizer for arch, _ in sweep.groups(5, 600, 10,
+                                                        accepts=lambda spec: True)]
+    assert {spec.name for spec in drawn} == {"sgd", "adam", "adamw", "rmsprop"}
+    arch = list(sweep.groups(5, 600, 10, accepts=_every_backend))[out["worst"]["architecture"]][0]
+    assert examples.load(worst).optimizer == arch.optimizer and arch.mode == "batch"
+    assert cli.main(["check", str(worst), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"]
+
+
+def _every_backend(spec):
+    return all(load_backend(name).refuse_optimizer(spec) is None
+               for name in ("numpy", "torch", "jax"))
+
+
 def test_a_float32_sweep_agrees_within_the_float32_tolerance(tmp_path, capsys):
     code, out = _sweep(capsys, "--count", "400", "--per-architecture", "200", "--dtype",
                        "float32", "--worst", str(tmp_path / "w.toml"))

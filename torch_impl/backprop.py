@@ -234,14 +234,17 @@ def intermediates(net: Network, X, T, loss_name: str, rule: str, lr) -> Intermed
     return Intermediates(tuple(zs), tuple(deltas), losses.TERMS[loss_name](a, T))
 
 
-@contract.stacked_step
-def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str) -> StackedStep:
+@functools.partial(contract.stacked_step, refuse=refuse_optimizer)
+def stacked_step(stack: Network, X, T, loss_name: str, lr, rule: str, mode: str,
+                 optimizer=None) -> StackedStep:
     X, T = torch.tensor(X), torch.tensor(T)
     loss_before, grads = _gradients(_layers(stack), X, T, loss_name, rule, lr)
-    # The step, with the same SGD that `train` uses, on fresh copies of the parameters.
+    # The step, with the same optimizer that `train` uses, on fresh copies of the parameters
+    # (torch.optim's updates are elementwise: every network of the stack steps at once).
     objective = losses.FUNCTIONS[loss_name]
     layers = _layers(stack)
-    _descend(torch.optim.SGD(_parameters(layers), lr=lr), layers, X, T, objective, rule, lr, mode)
+    _descend(_torch_optimizer(optimizer, _parameters(layers), float(lr)), layers, X, T, objective,
+             rule, lr, mode)
     with torch.no_grad():
         loss_after = objective(_outputs(layers, X, "exact")[-1], T)
     return StackedStep(loss_before, grads, _network(layers), loss_after)

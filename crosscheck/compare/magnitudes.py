@@ -30,6 +30,8 @@ and the reference backend's errors and gradients; stacks of networks (a leading 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from crosscheck.compare.quantities import Parameters, Result
@@ -107,3 +109,26 @@ def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Resul
     return Result(loss_terms, tuple(grads), tuple(errors), after, loss_terms[..., None],
                   tuple(A[1:]), pre_activations_before=tuple(Zs), deltas=tuple(deltas),
                   loss_terms_before=terms)
+
+
+def after_optimizer(net, scales: Result, reference: Result) -> Result:
+    """``scales`` for a step taken by an optimizer. Its step is no longer η·g, so the weights
+    after it are judged against the size of the weights and of the step: |W| + |ΔW|·c, with
+    ΔW = W_after − W and c = max(1, G/|g|) the gradient's conditioning (g the gradient, G the
+    magnitude of its terms, as above). The step is computed from g, which carries rounding of
+    about ε·G; an optimizer's first step is elementwise and varies at most like g itself (η g
+    for SGD, g/(|g| + ε) for Adam), so the rounding it inherits is about |ΔW|·ε·G/|g|: where g
+    cancels (G ≫ |g|), so does what the step can be known to. A stack works as one network."""
+    def scale(before, after, g, G):
+        step, g = np.abs(after - before), np.abs(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            conditioning = np.where(g > 0, G / np.where(g > 0, g, 1.0), np.inf)
+        return np.abs(before) + np.where(step > 0, step * np.maximum(conditioning, 1.0), 0.0)
+
+    return dataclasses.replace(scales, params_after=tuple(
+        Parameters(scale(layer.weights, p.weights, g.weights, G.weights),
+                   None if layer.bias is None else
+                   np.abs(layer.bias) if g.bias is None else scale(layer.bias, p.bias, g.bias,
+                                                                   G.bias))
+        for layer, p, g, G in zip(net, reference.params_after, reference.gradients,
+                                  scales.gradients)))

@@ -21,13 +21,19 @@ def _string(text: str) -> str:
 
 
 def to_toml(net, X, T, *, name: str, loss: str, learning_rate: float, steps: int = 1,
-            mode: str = "batch", rule: str = "exact", title: str = "", source: str = "") -> str:
-    """The example file of ``net`` on inputs ``X`` and targets ``T``."""
+            mode: str = "batch", rule: str = "exact", title: str = "", source: str = "",
+            optimizer=None) -> str:
+    """The example file of ``net`` on inputs ``X`` and targets ``T`` (trained by ``optimizer``,
+    a reference.Optimizer, when one is given)."""
     lines = [f"name = {_string(name)}"]
     lines += [f"{key} = {_string(text)}" for key, text in (("title", title), ("source", source))
               if text]
     lines += [f"loss = {_string(loss)}", f"learning_rate = {float(learning_rate)!r}",
               f"steps = {steps}", f"mode = {_string(mode)}", f"rule = {_string(rule)}"]
+    if optimizer is not None:
+        lines += ["", "[optimizer]", f"name = {_string(optimizer.name)}",
+                  f"convention = {_string(optimizer.convention)}"]
+        lines += [f"{key} = {_value(value)}" for key, value in optimizer.settings().items()]
     for layer in net:
         lines += ["", "[[layers]]", f"activation = {_string(layer.activation)}",
                   f"weights = {_numbers(layer.weights)}"]
@@ -37,3 +43,12 @@ def to_toml(net, X, T, *, name: str, loss: str, learning_rate: float, steps: int
                 lines.append("train_bias = false")
     lines += ["", "[data]", f"inputs = {_numbers(X)}", f"targets = {_numbers(T)}", ""]
     return "\n".join(lines)
+
+
+def _value(value) -> str:
+    """A setting in TOML: true/false, a number, or [β1, β2]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return f"[{', '.join(repr(float(v)) for v in value)}]"
+    return repr(float(value))

@@ -13,7 +13,8 @@ def render(report: SweepReport) -> str:
         f"crosscheck sweep: {report.count} random networks on {', '.join(report.backends)} "
         f"({report.dtype}), seed {report.seed}",
         f"  architectures     {len(report.architectures)} (up to {report.per_architecture} "
-        f"networks each); rules {','.join(report.rules)}",
+        f"networks each); rules {','.join(report.rules)}"
+        + ("; each with a drawn optimizer, in batch mode" if report.optimizers else ""),
         f"  seconds           {report.seconds:.2f} ({timing}; then comparing), after "
         f"{report.setup_seconds:.2f} s of setup",
         f"  cross-checks/s    {report.per_second:,.0f}",

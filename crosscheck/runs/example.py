@@ -9,7 +9,7 @@ exception, not a traceback; neither stops the other backends or the other exampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,7 +17,7 @@ import reference
 from crosscheck import backends, examples
 from crosscheck.compare import published
 from crosscheck.compare.comparison import Comparison
-from crosscheck.compare.magnitudes import magnitudes
+from crosscheck.compare.magnitudes import after_optimizer, magnitudes
 from crosscheck.compare.quantities import REPORTED, Parameters, Result
 from crosscheck.examples import Example, Figure
 from reference.optimizers import Optimizer
@@ -213,7 +213,7 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
         example.layers, example.inputs, example.targets, example.loss, settings.rule,
         settings.learning_rate, results[reference])
     if scales is not None and settings.optimizer is not None:
-        scales = _optimizer_scales(example, scales, results[reference])
+        scales = after_optimizer(example.layers, scales, results[reference])
     comparison = Comparison(reference, results.get(reference), quantities=REPORTED,
                             dtype=settings.dtype, steps=settings.steps, scales=scales)
     for name, result in results.items():
@@ -226,17 +226,6 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
     skipped = [f for f in example.figures if f not in kept]
     return Report(example, settings, results, versions, comparison, checks, skipped,
                   unsupported, failed, transposed_hint(example, settings, checks))
-
-
-def _optimizer_scales(example: Example, scales: Result, result: Result) -> Result:
-    """An optimizer's step is no longer η·g, so the weights after one step are judged against
-    the size of the weights and of the step itself: |W| + |W_after − W| (rounding enters the
-    step through its own terms, m̂/(√v̂ + ε) and the like, each of the step's size)."""
-    after = tuple(Parameters(np.abs(layer.weights) + np.abs(p.weights - layer.weights),
-                             None if layer.bias is None else
-                             np.abs(layer.bias) + np.abs(p.bias - layer.bias))
-                  for layer, p in zip(example.layers, result.params_after))
-    return replace(scales, params_after=after)
 
 
 def transposed_hint(example: Example, settings: Settings, checks: list[Check]) -> str:

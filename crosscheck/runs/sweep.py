@@ -8,6 +8,12 @@ What makes it fast, and why nothing is hidden by it:
   their own code on arrays with a leading "network" axis (batched matrix products; autograd of
   the sum of independent losses), JAX runs ``jax.vmap`` of its function, ``jit``-compiled once per
   architecture and never again for new weights.
+* With ``optimizers=True`` (``--optimizers``) every architecture also draws an optimizer, its
+  convention and its settings (``draw_optimizer``), among those every backend computes, and the
+  step is that optimizer's first update, in batch mode. Online, an optimizer's later updates
+  within the step mix the samples' gradients, and where those cancel, the step inherits more
+  rounding than the magnitudes of its terms say (measured: 1 network in 1,000 past the
+  tolerance, at 7.6 times it); the online state is checked by ``tests/test_optimizers.py``.
 * Every network is still compared, element by element, with the NumPy reference on every other
   backend: the loss, every weight and bias gradient, the rule's error at every layer, every
   parameter after one step, and the loss after it.
@@ -36,10 +42,11 @@ import numpy as np
 
 from crosscheck import atomic
 from crosscheck.compare.comparison import Comparison, Disagreement
-from crosscheck.compare.magnitudes import magnitudes
+from crosscheck.compare.magnitudes import after_optimizer, magnitudes
 from crosscheck.compare.quantities import STACKED, Parameters, Result
 from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
 from crosscheck.examples import writer
+from reference.optimizers import CONVENTIONS, HYPERPARAMETERS, NAMES, Optimizer, check
 from reference.types import ACTIVATIONS, LOSSES, MODES, RULES, Layer
 
 BIAS_KINDS = ("present", "absent", "frozen")
@@ -76,11 +83,13 @@ class Architecture:
     rule: str
     mode: str
     learning_rate: float
+    optimizer: Optimizer | None = None  # None: plain gradient descent
 
     def describe(self) -> str:
         return (f"{'-'.join(map(str, self.widths))} {','.join(self.activations)}, bias "
                 f"{','.join(self.biases)}, {self.samples} samples, {self.loss}, {self.rule}, "
-                f"{self.mode}, lr {self.learning_rate:.3g}")
+                f"{self.mode}, lr {self.learning_rate:.3g}"
+                + (f", {self.optimizer}" if self.optimizer else ""))
 
 
 def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
@@ -98,6 +107,36 @@ def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
         mode=mode,
         learning_rate=learning_rate(rng.uniform(low, high), widths),
     )
+
+
+# How each setting is drawn when it is drawn (each is left at its default half the time).
+SETTINGS = {
+    "momentum": lambda rng: float(rng.uniform(0.5, 0.95)),
+    "dampening": lambda rng: float(rng.uniform(0.0, 0.5)),
+    "nesterov": lambda rng: True,
+    "weight_decay": lambda rng: float(rng.uniform(0.0, 0.1)),
+    "betas": lambda rng: (float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.99, 0.9999))),
+    "eps": lambda rng: float(10 ** rng.uniform(-8, -4)),
+    "amsgrad": lambda rng: True,
+    "alpha": lambda rng: float(rng.uniform(0.9, 0.999)),
+    "centered": lambda rng: True,
+    "eps_in_sqrt": lambda rng: False,
+}
+
+
+def draw_optimizer(rng: np.random.Generator, accepts=lambda spec: True) -> Optimizer:
+    """A random optimizer, convention and settings that ``check`` allows and ``accepts(spec)``
+    (every backend of the sweep computes it): drawn again until both hold."""
+    while True:
+        name, convention = str(rng.choice(NAMES)), str(rng.choice(CONVENTIONS))
+        settings = {key: SETTINGS[key](rng) for key in HYPERPARAMETERS[name]
+                    if rng.random() < 0.5}
+        try:
+            spec = check(Optimizer(name, convention, **settings))
+        except ValueError:
+            continue
+        if accepts(spec):
+            return spec
 
 
 def draw_group(rng: np.random.Generator, arch: Architecture, count: int):
@@ -165,6 +204,7 @@ class SweepReport:
     worst_file: str | None = None
     versions: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)     # built-in backends that did not load
+    optimizers: bool = False                         # each architecture draws an optimizer
 
     @property
     def ok(self) -> bool:
@@ -204,15 +244,17 @@ def _one_torch_thread():
 
 
 def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "float64",
-          per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None
-          ) -> SweepReport:
-    """Cross-check ``count`` random networks on ``modules`` (NumPy's reference among them)."""
+          per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None,
+          optimizers: bool = False) -> SweepReport:
+    """Cross-check ``count`` random networks on ``modules`` (NumPy's reference among them);
+    ``optimizers``: each architecture steps by a drawn optimizer that every module computes."""
     if "numpy" not in modules:
         raise ValueError("the sweep compares every backend with the NumPy reference: include "
                          "numpy in --backends")
     report = SweepReport(count, seed, dtype, list(modules), list(rules), per_architecture,
                          TOLERANCE[(dtype, FIRST_STEP)])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
+    report.optimizers = optimizers
     report.versions = {name: module.version() for name, module in modules.items()}
     with _one_torch_thread():
         worst_group = _run(modules, report, progress)
@@ -223,12 +265,16 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     return report
 
 
-def groups(seed: int, count: int, per_architecture: int = PER_ARCHITECTURE, rules=RULES
-           ) -> Iterator[tuple[Architecture, tuple]]:
-    """The sweep's draws in order: (architecture, (stack, X, T)) for every group, read-only."""
+def groups(seed: int, count: int, per_architecture: int = PER_ARCHITECTURE, rules=RULES,
+           accepts=None) -> Iterator[tuple[Architecture, tuple]]:
+    """The sweep's draws in order: (architecture, (stack, X, T)) for every group, read-only;
+    with ``accepts`` (a test of an Optimizer) every architecture draws an optimizer too."""
     rng = np.random.default_rng(seed)
     for size in plan(count, per_architecture):
         arch = draw_architecture(rng, rules)
+        if accepts is not None:
+            arch = dataclasses.replace(arch, mode="batch",
+                                       optimizer=draw_optimizer(rng, accepts))
         group = draw_group(rng, arch, size)
         for array in _arrays(group):
             array.setflags(write=False)      # no backend may write into what it compares
@@ -246,14 +292,17 @@ def _run(modules: dict, report: SweepReport, progress):
     total = len(plan(report.count, report.per_architecture))
     report.setup_seconds = _warm_up(modules, report.dtype)
     start = time.perf_counter()
-    for arch_index, (arch, group) in enumerate(groups(report.seed, report.count,
-                                                      report.per_architecture, report.rules)):
+    draws = groups(report.seed, report.count, report.per_architecture, report.rules,
+                   _accepted_by(modules) if report.optimizers else None)
+    for arch_index, (arch, group) in enumerate(draws):
         report.architectures.append(arch)
         results = {}
+        optimizer = {"optimizer": arch.optimizer} if arch.optimizer else {}
         for name, module in modules.items():
             began = time.perf_counter()
             results[name] = as_result(module.stacked_step(
-                *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype))
+                *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype,
+                **optimizer))
             report.seconds_by_backend[name] += time.perf_counter() - began
         blew_up = diverged(results["numpy"])
         comparison = compare_group(arch, group, results, report.dtype, ~blew_up)
@@ -271,6 +320,11 @@ def _run(modules: dict, report: SweepReport, progress):
     return worst_group
 
 
+def _accepted_by(modules: dict):
+    """Whether every module computes an optimizer (its ``refuse_optimizer`` says None)."""
+    return lambda spec: all(module.refuse_optimizer(spec) is None for module in modules.values())
+
+
 def compare_group(arch: Architecture, group, results: dict, dtype: str = "float64",
                   keep=None) -> Comparison:
     """Every backend's stacked Results against NumPy's, each network on its own scales, for
@@ -281,6 +335,8 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
     with np.errstate(all="ignore"):
         scales = magnitudes(stack, X, T, arch.loss, arch.rule, arch.learning_rate,
                             results["numpy"])
+        if arch.optimizer is not None:
+            scales = after_optimizer(stack, scales, results["numpy"])
     kept = np.flatnonzero(keep)
     comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
                             dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
@@ -326,6 +382,7 @@ def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
     return writer.to_toml(
         net, X, T, name=f"sweep-seed{report.seed}-worst", loss=arch.loss,
         learning_rate=arch.learning_rate, mode=arch.mode, rule=arch.rule, source=source,
+        optimizer=arch.optimizer,
         title=f"crosscheck sweep --seed {report.seed}: the network with the largest difference")
 
 
@@ -337,4 +394,5 @@ def check_command(report: SweepReport) -> str:
 
 
 __all__ = ["Architecture", "as_result", "check_command", "compare_group", "diverged",
-           "draw_architecture", "draw_group", "groups", "plan", "sweep", "to_toml"]
+           "draw_architecture", "draw_group", "draw_optimizer", "groups", "plan", "sweep",
+           "to_toml"]
