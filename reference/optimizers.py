@@ -188,8 +188,8 @@ def _adam_optax(o, s, p, g, lr):
 def _adam_keras(o, s, p, g, lr):
     """keras.optimizers.Adam / AdamW, weight decay decoupled for both: p ← p − ηλp;
     the moments;  AMSGrad v ← max(v_max, v);  α = η √(1 − β2ᵗ) / (1 − β1ᵗ);
-    p ← p − α m / (√v + ε): ε meets √v before the bias correction, so it is
-    "ε̂" = ε √(1 − β2ᵗ) in torch's terms."""
+    p ← p − α m / (√v + ε): ε meets √v before the bias correction (the paper's "ε̂"), which
+    is torch's update with ε / √(1 − β2ᵗ) in place of ε."""
     p = p - lr * o.weight_decay * p
     _moments(o, s, g)
     v = s["v"]

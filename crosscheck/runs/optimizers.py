@@ -31,10 +31,11 @@ REASONS = {
     "eps_in_sqrt": "optax puts RMSprop's ε inside the square root, √(v + ε); torch outside, "
                    "√v + ε",
     "eps": {"rmsprop": "Keras puts RMSprop's ε inside the square root, √(v + ε); torch outside",
-            "adam": "Keras adds ε to √v before the bias correction: ε̂ = ε·√(1 − β2ᵗ) in "
-                    "torch's and optax's terms, an ε that changes with the step"},
-    "weight_decay": "Keras decays the weights decoupled, p ← p − ηλp; torch and optax add λp to "
-                    "the gradient (L2), which the momentum or the moments then carry",
+            "adam": "Keras adds ε to √v before the bias correction: torch's and optax's update "
+                    "with ε/√(1 − β2ᵗ) in place of ε, an ε that changes with the step"},
+    "weight_decay": "Keras decays the weights decoupled, p ← p − ηλp; torch's and optax's SGD, "
+                    "Adam and RMSprop add λp to the gradient (L2), which the momentum or the "
+                    "moments then carry",
     "amsgrad": "optax's AMSGrad keeps the maximum of the bias-corrected v̂, torch's and Keras's "
                "the maximum of v",
 }
