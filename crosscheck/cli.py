@@ -54,6 +54,14 @@ def _seed(text):
     return _number(text, int, 0, what="a whole number")
 
 
+def _shard(text):
+    """K/N with 1 <= K <= N."""
+    k, slash, n = text.partition("/")
+    if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return int(k), int(n)
+
+
 def _positive_float(text):
     value = _number(text)
     if not value > 0 or value == float("inf"):
@@ -270,6 +278,12 @@ def _add_sweep(command):
                        help="every architecture also draws an optimizer (SGD with momentum, "
                             "Adam, AdamW, RMSprop), a convention and its settings, among those "
                             "every backend computes; the step is its first")
+    sweep.add_argument("--shard", metavar="K/N", type=_shard, default=(1, 1),
+                       help="only shard K of N: the architectures whose index i has i mod N = "
+                            "K - 1; the N shards together are the whole sweep")
+    sweep.add_argument("--jobs", metavar="J", type=_positive_int, default=1,
+                       help="run the sweep (or its shard) as J local processes and merge their "
+                            "reports (default 1)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
     _require_all(sweep)
 
@@ -497,11 +511,20 @@ def _sweep(args) -> int:
     if lacking:
         raise UsageError(f"crosscheck sweep --optimizers: --backends: not supported by "
                          f"{lacking[0]}: it has no refuse_optimizer (and so no optimizers)")
+    options = dict(count=args.count, seed=args.seed, rules=args.rules, dtype=args.dtype,
+                   per_architecture=args.per_architecture or sweep.PER_ARCHITECTURE,
+                   optimizers=args.optimizers)
     try:
-        report = sweep.sweep(modules, args.count, args.seed, args.rules, args.dtype,
-                             args.per_architecture or sweep.PER_ARCHITECTURE, args.worst,
-                             _progress(args, f"{args.count} networks", "architectures"),
-                             args.optimizers)
+        if args.jobs > 1:
+            from crosscheck.runs import sweep_jobs
+
+            names = args.backends.split(",") if args.backends else list(modules)
+            specs = dict(zip(modules, (name.strip() for name in names if name.strip())))
+            report = sweep_jobs.run(modules, specs, args.jobs, args.shard, args.worst, **options)
+        else:
+            progress = _progress(args, f"{args.count} networks", "architectures")
+            report = sweep.sweep(modules, worst_file=args.worst, shard=args.shard,
+                                 progress=progress, **options)
     except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
         raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
     report.skipped = args.skipped

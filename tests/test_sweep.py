@@ -221,6 +221,34 @@ def _every_backend(spec):
                for name in ("numpy", "torch", "jax"))
 
 
+def test_shards_are_the_whole_sweep_and_merge_into_its_report():
+    """Shards 1/3, 2/3 and 3/3 compute disjoint architectures whose union is the whole sweep's,
+    and their merged report is the unsharded one: the same networks, the same worst number."""
+    modules = {"numpy": load_backend("numpy"), "torch": load_backend("torch")}
+    whole = sweep.sweep(modules, 300, 4, per_architecture=20)
+    shards = [sweep.sweep(modules, 300, 4, per_architecture=20, shard=(k, 3)) for k in (1, 2, 3)]
+    assert sorted(i for r in shards for i in r.indices) == whole.indices == list(range(15))
+    assert [r.indices for r in shards] == [[0, 3, 6, 9, 12], [1, 4, 7, 10, 13],
+                                           [2, 5, 8, 11, 14]]
+    merged = sweep.merge(shards, 1.0)
+    assert (merged.networks, merged.architectures) == (300, whole.architectures)
+    assert (merged.worst, merged.worst_architecture, merged.max_abs_diff, merged.disagreements,
+            merged.diverged) == (whole.worst, whole.worst_architecture, whole.max_abs_diff,
+                                 whole.disagreements, whole.diverged)
+
+
+def test_jobs_run_the_same_sweep_as_one_process(tmp_path, capsys):
+    one, two = tmp_path / "one.toml", tmp_path / "two.toml"
+    common = ["--count", "300", "--per-architecture", "20", "--seed", "4", "--backends",
+              "numpy,torch"]
+    code, alone = _sweep(capsys, *common, "--worst", str(one))
+    code_jobs, jobs = _sweep(capsys, *common, "--jobs", "2", "--worst", str(two))
+    assert code == code_jobs == 0 and jobs["networks"] == alone["networks"] == 300
+    assert (jobs["architectures"], jobs["max_abs_diff"], jobs["worst"]["rel_diff"]) == (
+        alone["architectures"], alone["max_abs_diff"], alone["worst"]["rel_diff"])
+    assert one.read_text() == two.read_text()
+
+
 def test_a_float32_sweep_agrees_within_the_float32_tolerance(tmp_path, capsys):
     code, out = _sweep(capsys, "--count", "400", "--per-architecture", "200", "--dtype",
                        "float32", "--worst", str(tmp_path / "w.toml"))

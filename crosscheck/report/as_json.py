@@ -173,7 +173,8 @@ def sweep(report) -> dict:
 
     worst = report.worst
     return {
-        "count": report.count, "seconds": round(report.seconds, 4),
+        "count": report.count, "networks": report.networks,
+        "shard": f"{report.shard[0]}/{report.shard[1]}", "seconds": round(report.seconds, 4),
         "per_second": round(report.per_second, 1), "max_abs_diff": finite(report.max_abs_diff),
         "max_rel_diff": None if worst is None else finite(worst.rel_diff),
         "tolerance": report.tolerance, "ok": report.ok,

@@ -10,7 +10,7 @@ def render(report: SweepReport) -> str:
     timing = ", ".join(f"{name} {sec:.2f}" for name, sec in report.seconds_by_backend.items())
     relative = "-" if worst is None else f"{worst.rel_diff:.3g}"
     lines = [
-        f"crosscheck sweep: {report.count} random networks on {', '.join(report.backends)} "
+        f"crosscheck sweep: {_networks(report)} on {', '.join(report.backends)} "
         f"({report.dtype}), seed {report.seed}",
         f"  architectures     {len(report.architectures)} (up to {report.per_architecture} "
         f"networks each); rules {','.join(report.rules)}"
@@ -25,7 +25,7 @@ def render(report: SweepReport) -> str:
         lines.append(f"  diverged          {report.diverged} network(s) whose step blew up on "
                      "numpy: counted, not compared")
     if worst is not None:
-        arch = report.architectures[report.worst_architecture]
+        arch = report.architecture(report.worst_architecture)
         lines.append(f"  worst network     {worst.backends[1]}: {worst}")
         lines.append(f"                    network {worst.network} of architecture "
                      f"{report.worst_architecture}: {arch.describe()}")
@@ -34,3 +34,11 @@ def render(report: SweepReport) -> str:
     lines.append("ok: every network agrees on every backend" if report.ok else
                  f"DISAGREEMENT: {report.disagreements} network(s) past the tolerance")
     return "\n".join(lines)
+
+
+def _networks(report) -> str:
+    """``20000 random networks``, or ``5000 of the 20000 random networks (shard 1/4)``."""
+    if report.shard == (1, 1):
+        return f"{report.count} random networks"
+    return (f"{report.networks} of the {report.count} random networks (shard "
+            f"{report.shard[0]}/{report.shard[1]})")

@@ -25,6 +25,11 @@ before) has diverged: rounding differences grow with it, so it is counted, not c
 
 The network behind the largest difference is written out as an example file, so that
 ``crosscheck check FILE`` runs it again through the ordinary, one-network code path.
+
+A long sweep splits into shards: shard K of N (``--shard K/N``) computes the architectures whose
+index i has i mod N = K − 1, after drawing every architecture before them, so each shard draws
+exactly what the whole sweep draws, and the N shards together are the whole sweep; ``merge``
+makes one report of their reports (``--jobs J`` runs J shards as local processes).
 """
 
 from __future__ import annotations
@@ -205,14 +210,21 @@ class SweepReport:
     versions: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)     # built-in backends that did not load
     optimizers: bool = False                         # each architecture draws an optimizer
+    shard: tuple[int, int] = (1, 1)                  # K of N
+    networks: int = 0                                # those of this shard (all: count)
+    indices: list[int] = field(default_factory=list)  # each architecture's index in the sweep
 
     @property
     def ok(self) -> bool:
         return self.disagreements == 0
 
+    def architecture(self, index: int) -> Architecture:
+        """The architecture of the sweep's ``index``."""
+        return self.architectures[self.indices.index(index)]
+
     @property
     def per_second(self) -> float:
-        return self.count / self.seconds if self.seconds > 0 else math.inf
+        return self.networks / self.seconds if self.seconds > 0 else math.inf
 
 
 def _warm_up(modules: dict, dtype: str) -> float:
@@ -245,24 +257,30 @@ def _one_torch_thread():
 
 def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "float64",
           per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None,
-          optimizers: bool = False) -> SweepReport:
+          optimizers: bool = False, shard: tuple[int, int] = (1, 1)) -> SweepReport:
     """Cross-check ``count`` random networks on ``modules`` (NumPy's reference among them);
-    ``optimizers``: each architecture steps by a drawn optimizer that every module computes."""
+    ``optimizers``: each architecture steps by a drawn optimizer that every module computes;
+    ``shard`` (K, N): only the architectures of shard K of N (see the module docstring)."""
     if "numpy" not in modules:
         raise ValueError("the sweep compares every backend with the NumPy reference: include "
                          "numpy in --backends")
     report = SweepReport(count, seed, dtype, list(modules), list(rules), per_architecture,
                          TOLERANCE[(dtype, FIRST_STEP)])
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
-    report.optimizers = optimizers
+    report.optimizers, report.shard = optimizers, shard
     report.versions = {name: module.version() for name, module in modules.items()}
     with _one_torch_thread():
         worst_group = _run(modules, report, progress)
     if worst_file and worst_group:
-        arch, group = worst_group
-        atomic.write_text(worst_file, to_toml(arch, group, report.worst.network, report))
-        report.worst_file = str(worst_file)
+        write_worst(report, worst_group, worst_file)
     return report
+
+
+def write_worst(report: SweepReport, worst_group, path) -> None:
+    """The worst network of ``worst_group`` (its architecture and group) as an example file."""
+    arch, group = worst_group
+    atomic.write_text(path, to_toml(arch, group, report.worst.network, report))
+    report.worst_file = str(path)
 
 
 def groups(seed: int, count: int, per_architecture: int = PER_ARCHITECTURE, rules=RULES,
@@ -289,13 +307,19 @@ def _arrays(group):
 def _run(modules: dict, report: SweepReport, progress):
     """Draw, compute and compare every group; return the group with the worst network."""
     worst_group = None
-    total = len(plan(report.count, report.per_architecture))
+    k, n = report.shard
+    sizes = plan(report.count, report.per_architecture)
+    mine = [i for i in range(len(sizes)) if i % n == k - 1]
+    report.networks = sum(sizes[i] for i in mine)
     report.setup_seconds = _warm_up(modules, report.dtype)
     start = time.perf_counter()
-    draws = groups(report.seed, report.count, report.per_architecture, report.rules,
-                   _accepted_by(modules) if report.optimizers else None)
+    draws = groups(report.seed, sum(sizes), report.per_architecture, report.rules,
+                   accepted_by(modules) if report.optimizers else None)
     for arch_index, (arch, group) in enumerate(draws):
+        if arch_index % n != k - 1:
+            continue                    # drawn, so that the next draws are the sweep's own
         report.architectures.append(arch)
+        report.indices.append(arch_index)
         results = {}
         optimizer = {"optimizer": arch.optimizer} if arch.optimizer else {}
         for name, module in modules.items():
@@ -315,12 +339,33 @@ def _run(modules: dict, report: SweepReport, progress):
         if comparison.per_network is not None:
             report.disagreements += int((comparison.per_network > 1).sum())
         if progress:
-            progress("sweep", arch_index + 1, total)
+            progress("sweep", len(report.indices), len(mine))
     report.seconds = time.perf_counter() - start
     return worst_group
 
 
-def _accepted_by(modules: dict):
+def merge(reports: list[SweepReport], seconds: float) -> SweepReport:
+    """One report of the shards' reports of one sweep, ``seconds`` of wall time in all."""
+    first = reports[0]
+    merged = dataclasses.replace(
+        first, networks=sum(r.networks for r in reports), seconds=seconds,
+        setup_seconds=max(r.setup_seconds for r in reports),
+        seconds_by_backend={name: sum(r.seconds_by_backend[name] for r in reports)
+                            for name in first.seconds_by_backend},
+        max_abs_diff=max(r.max_abs_diff for r in reports),
+        disagreements=sum(r.disagreements for r in reports),
+        diverged=sum(r.diverged for r in reports), worst=None, worst_architecture=-1,
+        worst_file=None, shard=(1, 1))
+    pairs = sorted((i, a) for r in reports for i, a in zip(r.indices, r.architectures))
+    merged.indices, merged.architectures = [i for i, _ in pairs], [a for _, a in pairs]
+    judged = [r for r in reports if r.worst is not None]
+    if judged:
+        worst = max(judged, key=lambda r: r.worst.excess)
+        merged.worst, merged.worst_architecture = worst.worst, worst.worst_architecture
+    return merged
+
+
+def accepted_by(modules: dict):
     """Whether every module computes an optimizer (its ``refuse_optimizer`` says None)."""
     return lambda spec: all(module.refuse_optimizer(spec) is None for module in modules.values())
 
@@ -376,8 +421,9 @@ def to_toml(arch: Architecture, group, k: int, report: SweepReport) -> str:
     """Network ``k`` of ``group`` as an example file that ``crosscheck check`` runs."""
     net, X, T = network(group, k)
     worst = report.worst
+    shard = "" if report.shard == (1, 1) else f" --shard {report.shard[0]}/{report.shard[1]}"
     source = (f"crosscheck sweep --count {report.count} --seed {report.seed} --dtype "
-              f"{report.dtype}: network {k} of architecture {report.worst_architecture} "
+              f"{report.dtype}{shard}: network {k} of architecture {report.worst_architecture} "
               f"({arch.describe()}).\nLargest difference: {worst}.")
     return writer.to_toml(
         net, X, T, name=f"sweep-seed{report.seed}-worst", loss=arch.loss,
@@ -393,6 +439,6 @@ def check_command(report: SweepReport) -> str:
             f"{dtype}")
 
 
-__all__ = ["Architecture", "as_result", "check_command", "compare_group", "diverged",
-           "draw_architecture", "draw_group", "draw_optimizer", "groups", "plan", "sweep",
-           "to_toml"]
+__all__ = ["Architecture", "accepted_by", "as_result", "check_command", "compare_group", "diverged",
+           "draw_architecture", "draw_group", "draw_optimizer", "groups", "merge", "plan",
+           "sweep", "to_toml", "write_worst"]
