@@ -230,3 +230,27 @@ def test_a_comparison_judges_one_step_unless_told_otherwise():
     default.add("planted", planted)
     assert not default.agree and default.worst.place.quantity == "params_after"
     assert compared(result, planted, scales, steps=2).agree
+
+
+def test_an_optional_quantity_is_compared_when_both_backends_report_it():
+    """Deltas, pre-activations and loss terms come from the contract's optional
+    ``intermediates``: reported by both, they are compared like everything else."""
+    result, scales = one_step("seed002-linear", "exact")
+    for field in ("deltas", "pre_activations_before"):
+        arrays = [np.array(a, copy=True) for a in getattr(result, field)]
+        arrays[-1][0, 0] *= 1 + 1e-6
+        found = compared(result, dataclasses.replace(result, **{field: tuple(arrays)}),
+                         scales).disagreement
+        assert found is not None and found.place.quantity == field, f"{field}: not compared"
+
+
+def test_an_optional_quantity_one_backend_lacks_is_left_out_on_either_side():
+    """A backend without ``intermediates`` reports None there: nothing to compare, whichever
+    side lacks it, and everything else still agrees."""
+    result, scales = one_step("seed002-linear", "exact")
+    lacking = dataclasses.replace(result, deltas=None, pre_activations_before=None,
+                                  loss_terms_before=None)
+    both = compared(result, result, scales)
+    for reference_side, other in ((result, lacking), (lacking, result)):
+        comparison = compared(reference_side, other, scales)
+        assert comparison.agree and 0 < comparison.compared < both.compared
