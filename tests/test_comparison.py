@@ -254,3 +254,20 @@ def test_an_optional_quantity_one_backend_lacks_is_left_out_on_either_side():
     for reference_side, other in ((result, lacking), (lacking, result)):
         comparison = compared(reference_side, other, scales)
         assert comparison.agree and 0 < comparison.compared < both.compared
+
+
+def test_after_a_long_run_each_array_is_judged_against_its_largest_value_not_its_terms():
+    """The tolerance policy: after more than one step, 1e-9 of the array's largest value, even
+    where the first step's magnitudes are given (as ``crosscheck run`` gives them). A
+    difference of 0.5e-9 of the largest weight on the weight with the smallest magnitude agrees;
+    judged against that weight's own terms it would not."""
+    result, scales = one_step("seed000", "exact")
+    weights = np.array(result.params_after[0].weights, copy=True)
+    magnitude = np.asarray(scales.params_after[0].weights)
+    k = np.unravel_index(np.argmin(magnitude), magnitude.shape)
+    assert np.abs(weights).max() > 4 * magnitude[k]       # the two scales differ enough
+    weights[k] += 0.5e-9 * np.abs(weights).max()
+    params = (Parameters(weights, result.params_after[0].bias), *result.params_after[1:])
+    planted = dataclasses.replace(result, params_after=params)
+    assert compared(result, planted, scales, steps=100).agree
+    assert not compared(result, planted, scales, steps=1).agree
