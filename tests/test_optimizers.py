@@ -93,16 +93,21 @@ def _ids(specs):
             for s in specs]
 
 
+def _matches_reference(spec, backend_name, networks, steps):
+    """The backend's run of ``spec`` against the reference's, on each network in both modes."""
+    backend = _backend_for(spec, backend_name)
+    for name in networks:
+        for mode in reference.MODES:
+            assert_trained_alike(_train(backend, spec, name, mode, steps),
+                                 _train(reference, spec, name, mode, steps),
+                                 example(name).layers, steps=steps,
+                                 backend=f"{backend_name} {spec} {name} {mode}", against="numpy")
+
+
 @pytest.mark.parametrize("backend_name", ["torch", "jax"])
 @pytest.mark.parametrize("spec", SPECS, ids=_ids(SPECS))
 def test_one_step_matches_the_reference_of_its_convention(spec, backend_name):
-    backend = _backend_for(spec, backend_name)
-    for name in NETWORKS:
-        for mode in reference.MODES:
-            assert_trained_alike(_train(backend, spec, name, mode, 1),
-                                 _train(reference, spec, name, mode, 1), example(name).layers,
-                                 steps=1, backend=f"{backend_name} {spec} {name} {mode}",
-                                 against="numpy")
+    _matches_reference(spec, backend_name, NETWORKS, 1)
 
 
 LONG_SPECS = [s for s in SPECS if not s.centered]
@@ -111,13 +116,7 @@ LONG_SPECS = [s for s in SPECS if not s.centered]
 @pytest.mark.parametrize("backend_name", ["torch", "jax"])
 @pytest.mark.parametrize("spec", LONG_SPECS, ids=_ids(LONG_SPECS))
 def test_100_steps_match_the_reference_of_its_convention(spec, backend_name):
-    backend = _backend_for(spec, backend_name)
-    for name in LONG:
-        for mode in reference.MODES:
-            assert_trained_alike(_train(backend, spec, name, mode, STEPS),
-                                 _train(reference, spec, name, mode, STEPS),
-                                 example(name).layers, steps=STEPS,
-                                 backend=f"{backend_name} {spec} {name} {mode}", against="numpy")
+    _matches_reference(spec, backend_name, LONG, STEPS)
 
 
 # --- closed forms: the reference's first steps by hand, from the plain gradient g ------------
