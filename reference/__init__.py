@@ -22,7 +22,13 @@ Conventions
 -----------
 * Forward: ``z_l = a_{l-1} W_lᵀ + b_l``, ``a_l = f_l(z_l)``, ``a_0 = X``.
 * Losses (``LOSSES``): ``half_sse`` E = ½ ΣΣ (t − a_L)², ``sse`` E = ΣΣ (t − a_L)²,
-  ``mse`` E = mean (t − a_L)² over all elements (``torch.nn.MSELoss()``).
+  ``mse`` E = mean (t − a_L)² over all elements (``torch.nn.MSELoss()``);
+  ``cross_entropy`` (``torch.nn.CrossEntropyLoss()``: the softmax of an ``identity`` output
+  layer's logits, T rows of class probabilities, the mean over samples) and
+  ``binary_cross_entropy`` (per output, the mean over all elements: ``BCEWithLogitsLoss()`` on an
+  ``identity`` output layer, ``BCELoss()`` on a ``sigmoid`` one, T in [0, 1]), with their sums
+  ``cross_entropy_sum`` and ``binary_cross_entropy_sum``. Any other output layer or targets for
+  them is a ``ValueError``.
 * Errors use the tutorials' sign: the output error is ``e_L = −∂E/∂a_L`` (= t − a_L for
   ``half_sse``). Gradients use the calculus sign, ``∂E/∂W``; a step is ``W ← W − η·g``.
 * Every rule (``RULES``) computes, for each layer, ``delta_l = e_l ⊙ f_l'(z_l)``,

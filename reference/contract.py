@@ -10,7 +10,9 @@ arrays of the dtype on the way out, so that no result shares memory with the cal
 
 What the math receives: a ``Network`` of NumPy arrays of ``dtype`` (possibly the caller's own
 arrays, so never to be written into), ``X`` (samples, inputs) and ``T`` (samples, outputs) of
-``dtype``, names that are known, ``lr`` as a NumPy scalar of ``dtype`` (``None`` for a rule
+``dtype``, names that are known, the loss as its form for the output layer
+(``types.loss_form``: ``binary_cross_entropy@sigmoid`` on probabilities) with targets it accepts,
+``lr`` as a NumPy scalar of ``dtype`` (``None`` for a rule
 that needs none in ``gradients``), and ``steps`` as an int. For ``proportional``, the weights it
 is given have no zero row sum above the first layer (checked here, top layer first); a zero sum
 reached *during* training is for the math to refuse, with ``types.refuse_zero_sums``.
@@ -36,6 +38,8 @@ from reference.types import (
     check_shapes,
     check_stack,
     check_steps,
+    check_targets,
+    loss_form,
     refuse_zero_sums,
 )
 
@@ -69,6 +73,13 @@ def _names(loss_name, rule, mode=None):
     check_name("rule", rule, RULES)
     if mode is not None:
         check_name("mode", mode, MODES)
+
+
+def _loss(loss_name, net, T):
+    """The loss's form for the network's output layer, once the targets suit the loss."""
+    form = loss_form(loss_name, net[-1].activation)
+    check_targets(loss_name, T)
+    return form
 
 
 def _scalar(lr, dtype):
@@ -111,7 +122,8 @@ def forward(math):
 def loss(math):
     def loss(net, X, T, loss_name: str, dtype: str = "float64") -> float:
         check_name("loss", loss_name, LOSSES)
-        return float(math(*_prepare(net, X, T, dtype), loss_name))
+        net, X, T = _prepare(net, X, T, dtype)
+        return float(math(net, X, T, _loss(loss_name, net, T)))
 
     return _public(math, loss, "E at the given parameters")
 
@@ -122,7 +134,7 @@ def _at_parameters(net, X, T, loss_name, rule, dtype, lr):
     lr = check_rule_lr(rule, lr)
     net, X, T = _prepare(net, X, T, dtype)
     _proportional(rule, net)
-    return net, X, T, loss_name, rule, None if lr is None else _scalar(lr, dtype)
+    return net, X, T, _loss(loss_name, net, T), rule, None if lr is None else _scalar(lr, dtype)
 
 
 def gradients(math):
@@ -154,7 +166,7 @@ def train(math, refuse=None):
         lr, steps = _scalar(lr, dtype), check_steps(steps)
         _proportional(rule, net)
         extra = _optimizer(optimizer, refuse)
-        final, losses = math(net, X, T, loss_name, lr, rule, mode, steps, **extra)
+        final, losses = math(net, X, T, _loss(loss_name, net, T), lr, rule, mode, steps, **extra)
         return _network(final, net, dtype), _array(losses, dtype).reshape(steps)
 
     return _public(math, train, "(final Network, loss after every step)")
@@ -190,7 +202,8 @@ def stacked_step(math, refuse=None):
         check_stack(stack, X, T)
         lr = _scalar(lr, dtype)
         _proportional(rule, stack)
-        out = math(stack, X, T, loss_name, lr, rule, mode, **_optimizer(optimizer, refuse))
+        out = math(stack, X, T, _loss(loss_name, stack, T), lr, rule, mode,
+                   **_optimizer(optimizer, refuse))
         return StackedStep(_array(out.loss_before, dtype), _gradients(out.gradients, dtype),
                            _network(out.network, stack, dtype), _array(out.loss_after, dtype))
 

@@ -9,7 +9,8 @@ from typing import NamedTuple
 import numpy as np
 
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
-LOSSES = ("half_sse", "sse", "mse")
+LOSSES = ("half_sse", "sse", "mse", "cross_entropy", "cross_entropy_sum", "binary_cross_entropy",
+          "binary_cross_entropy_sum")
 RULES = ("exact", "raw_error", "proportional", "raw_error_new_weights")
 # Rules whose error depends on the step itself, so that gradients() needs the learning rate.
 RULES_NEEDING_LR = ("raw_error_new_weights",)
@@ -180,6 +181,53 @@ def check_stack(stack: Network, X, T) -> None:
     first = tuple(Layer(layer.weights[0], None if layer.bias is None else layer.bias[0],
                         layer.activation, layer.train_bias) for layer in stack)
     check_shapes(first, X[0], T[0])
+
+
+# What the classification losses read from the output layer: cross-entropy's softmax is part of
+# the loss, so it takes the output layer's values as logits; binary cross-entropy takes logits
+# from an identity output layer (BCEWithLogitsLoss) or probabilities from a sigmoid one (BCELoss).
+LOSS_OUTPUTS = {
+    "cross_entropy": ("identity",), "cross_entropy_sum": ("identity",),
+    "binary_cross_entropy": ("identity", "sigmoid"),
+    "binary_cross_entropy_sum": ("identity", "sigmoid"),
+}
+# The backends' loss tables key binary cross-entropy on probabilities with this suffix.
+ON_PROBABILITIES = "@sigmoid"
+
+
+def loss_form(loss_name: str, output_activation: str) -> str:
+    """The key of the loss in a backend's loss tables: ``loss_name``, or for binary
+    cross-entropy on a sigmoid output layer ``loss_name + ON_PROBABILITIES``: the same E,
+    computed on probabilities rather than logits. ValueError when the loss cannot read the
+    output layer's values."""
+    allowed = LOSS_OUTPUTS.get(loss_name, ACTIVATIONS)
+    if output_activation not in allowed:
+        reads = "logits: the softmax is part of the loss" if len(allowed) == 1 else \
+            "logits (identity) or probabilities (sigmoid)"
+        raise ValueError(f"loss {loss_name} reads the output layer's values as {reads}; the "
+                         f"output layer's activation must be {' or '.join(allowed)}, not "
+                         f"{output_activation}")
+    if output_activation == "sigmoid" and loss_name in LOSS_OUTPUTS:
+        return loss_name + ON_PROBABILITIES
+    return loss_name
+
+
+def check_targets(loss_name: str, T) -> None:
+    """ValueError unless the targets T suit the loss: for cross-entropy, rows of class
+    probabilities (≥ 0, each summing to 1 within rounding); for binary cross-entropy, values in
+    [0, 1]. T is a NumPy array (samples, outputs), or a stack of them."""
+    if loss_name not in LOSS_OUTPUTS:
+        return
+    T = np.asarray(T)
+    if not np.all((T >= 0) & (T <= 1)):
+        raise ValueError(f"targets of {loss_name} must lie in [0, 1], got "
+                         f"{float(T[~((T >= 0) & (T <= 1))].flat[0])!r}")
+    if loss_name.startswith("cross_entropy"):
+        sums = T.sum(axis=-1)
+        off = np.abs(sums - 1) > ZERO_SUM_ULPS * np.finfo(T.dtype).eps * T.shape[-1]
+        if np.any(off):
+            raise ValueError(f"targets of {loss_name} must be rows of class probabilities, each "
+                             f"summing to 1; a row sums to {float(sums[off].flat[0])!r}")
 
 
 def check_rule_lr(rule: str, lr):

@@ -10,12 +10,14 @@ exactly as ``crosscheck run`` does.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from crosscheck import backends
 from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.quantities import REPORTED, Place
 from reference import Layer
+from reference.types import LOSS_OUTPUTS
 
 
 def load_backend(name):
@@ -79,3 +81,18 @@ def with_parameter(net, layer, part, index, value):
                        lay.activation, lay.train_bias) for lay in net)
     getattr(copy[layer], part)[index] = value
     return copy
+
+
+def suited(net, T, loss_name):
+    """(net, T) made fit for ``loss_name``: a classification loss gets an output layer it can
+    read (identity where the drawn one is not allowed) and targets it accepts, drawn from T:
+    softmax rows for cross-entropy, σ(T) for binary cross-entropy."""
+    if loss_name not in LOSS_OUTPUTS:
+        return net, T
+    last = net[-1]
+    if last.activation not in LOSS_OUTPUTS[loss_name]:
+        net = (*net[:-1], Layer(last.weights, last.bias, "identity", last.train_bias))
+    if loss_name.startswith("cross_entropy"):
+        shifted = np.exp(T - T.max(axis=-1, keepdims=True))
+        return net, shifted / shifted.sum(axis=-1, keepdims=True)
+    return net, 1 / (1 + np.exp(-T))

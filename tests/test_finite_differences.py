@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import reference as R
-from tests.helpers import parameters, random_network, with_parameter
+from reference import losses
+from tests.helpers import parameters, random_network, suited, with_parameter
 
 H = 1e-5
 RTOL = 1e-6
@@ -79,6 +80,7 @@ CASES = list(itertools.product(range(1, 5), R.ACTIVATIONS, R.LOSSES))
                          ids=[f"depth{d}-{a}-{lo}" for d, a, lo in CASES])
 def test_exact_gradients_match_finite_differences(depth, activation, loss_name):
     net, X, T = draw(1000 * depth + 10 * R.ACTIVATIONS.index(activation), depth, activation)
+    net, T = suited(net, T, loss_name)
     numeric = finite_difference_gradient(net, X, T, loss_name)
     grads = R.gradients(net, X, T, loss_name, "exact")
     for i, layer in enumerate(net):
@@ -95,11 +97,31 @@ def test_output_error_is_minus_the_loss_gradient():
     for loss_name in R.LOSSES:
         net = (R.Layer(np.eye(3), None, "identity"),)
         X, T = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+        net, T = suited(net, T, loss_name)
         numeric = finite_difference_gradient((R.Layer(np.eye(3), np.zeros(3), "identity"),),
                                              X, T, loss_name)[0, "bias"]
         error = R.gradients(net, X, T, loss_name).errors[-1]
         # ∂E/∂b sums ∂E/∂a over samples, so compare the summed error.
         assert_fd_close(-error.sum(axis=0), numeric, f"{loss_name} output error")
+
+
+@pytest.mark.parametrize("form", sorted(losses.FUNCTIONS))
+def test_every_output_error_is_minus_the_loss_gradient_by_central_differences(form):
+    """e_L = −∂E/∂a_L for every form of every loss, BCELoss on probabilities included, by
+    central differences of E in each output a_L (the error and E are separate functions)."""
+    rng = np.random.default_rng(11)
+    a, T = rng.normal(size=(3, 4)), rng.uniform(size=(3, 4))
+    if form.endswith(R.types.ON_PROBABILITIES):
+        a = 1 / (1 + np.exp(-a))                    # probabilities, away from 0 and 1
+    if form.startswith("cross_entropy"):
+        T /= T.sum(axis=-1, keepdims=True)
+    value, error = losses.FUNCTIONS[form]
+    numeric = np.zeros_like(a)
+    for index in np.ndindex(a.shape):
+        step = np.zeros_like(a)
+        step[index] = H
+        numeric[index] = (value(a + step, T) - value(a - step, T)) / (2 * H)
+    assert_fd_close(-error(a, T), numeric, f"{form} output error")
 
 
 @pytest.mark.parametrize("mode", R.MODES)
@@ -139,7 +161,14 @@ def test_frozen_bias_stays_put_and_weights_still_learn():
 ACTIVATE = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0),
             "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
 LOSS = {"half_sse": lambda a, t: 0.5 * np.sum((t - a) ** 2),
-        "sse": lambda a, t: np.sum((t - a) ** 2), "mse": lambda a, t: np.mean((t - a) ** 2)}
+        "sse": lambda a, t: np.sum((t - a) ** 2), "mse": lambda a, t: np.mean((t - a) ** 2),
+        # On logits a: −Σ t·log softmax(a) over the samples; −[t log σ(a) + (1 − t) log(1 − σ(a))].
+        "cross_entropy_sum": lambda a, t: -np.sum(t * (a - np.log(np.exp(a).sum(1,
+                                                                          keepdims=True)))),
+        "binary_cross_entropy_sum": lambda a, t: -np.sum(t * np.log(ACTIVATE["sigmoid"](a)) + (
+            1 - t) * np.log(1 - ACTIVATE["sigmoid"](a)))}
+LOSS["cross_entropy"] = lambda a, t: LOSS["cross_entropy_sum"](a, t) / len(a)
+LOSS["binary_cross_entropy"] = lambda a, t: LOSS["binary_cross_entropy_sum"](a, t) / a.size
 
 
 def loss_with_offset(net, X, T, loss_name, layer, offset):
@@ -159,7 +188,8 @@ def test_deltas_are_minus_the_gradient_of_the_loss_with_respect_to_z(backend_nam
     from tests.helpers import load_backend
 
     backend = load_backend(backend_name)
-    net, X, T = draw(77, 3, "sigmoid", n_samples=4)
+    net, X, T = draw(77, 3, "sigmoid", n_samples=4)        # its output layer is identity
+    net, T = suited(net, T, loss_name)
     out = backend.intermediates(net, X, T, loss_name, "exact")
     a = X
     for i, lay in enumerate(net):
