@@ -31,14 +31,15 @@ def architectures(draw, rules=RULES):
                                  max_size=depth + 1)))
     rule, mode = draw(st.sampled_from(rules)), draw(st.sampled_from(MODES))
     low, high = sweep.LOG_LEARNING_RATE[(rule, mode) == ("proportional", "online")]
+    drawn = tuple(draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=depth, max_size=depth)))
+    loss = draw(st.sampled_from(LOSSES))
     return sweep.Architecture(
         widths=widths,
-        activations=tuple(draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=depth,
-                                        max_size=depth))),
+        activations=sweep.suited(drawn, loss),
         biases=tuple(draw(st.lists(st.sampled_from(sweep.BIAS_KINDS), min_size=depth,
                                    max_size=depth))),
         samples=draw(st.integers(1, sweep.MAX_SAMPLES)),
-        loss=draw(st.sampled_from(LOSSES)),
+        loss=loss,
         rule=rule,
         mode=mode,
         learning_rate=sweep.learning_rate(draw(st.floats(low, high)), widths),

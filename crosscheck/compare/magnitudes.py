@@ -35,7 +35,8 @@ import dataclasses
 import numpy as np
 
 from crosscheck.compare.quantities import Parameters, Result
-from reference import activations, losses
+from reference import activations, backprop, losses
+from reference.types import loss_form
 
 # |∂f'/∂a|: how a slope computed from the activation a = f(z) moves when a moves.
 _SLOPE_SENSITIVITY = {
@@ -78,14 +79,67 @@ def _sent_back(rule, weights, E, e, D, G, g, lr):
     return E @ np.abs(weights / sums) + np.abs(e) @ (np.abs(weights / sums) * condition)
 
 
+def _output(form, a, A, T):
+    """(E_L, terms): the magnitudes of the output error e_L and of each term of E, given the
+    output layer's values a and their magnitude A. A squared error's e_L is c·(t − a), its
+    terms c'·(t − a)²; the classification losses' errors and terms go through a softmax, a
+    sigmoid or a log, whose rounding follows from their slopes (``_CLASSIFICATION``)."""
+    if form in _CLASSIFICATION:
+        n, N = T.shape[-2], T.shape[-2] * T.shape[-1]
+        scale = 1.0 if "_sum" in form else (n if form == "cross_entropy" else N)
+        E, rounding = _CLASSIFICATION[form](a, A, T)
+        return E / scale, np.abs(losses.TERMS[form](a, T)) + rounding / scale
+    error = losses.FUNCTIONS[form][1]
+    output_terms = np.abs(T) + A
+    e_L = np.abs(error(a, T))
+    E = np.abs(error(np.zeros_like(output_terms), output_terms))
+    return E, losses.TERMS[form](a, T) + e_L * output_terms
+
+
+def _softmax(z, A, T):
+    """e = t − p with p = softmax(z): log p_k = z_k − max z − log Σ e^{z_j − max z} carries the
+    rounding of its terms, L_k = A_k + max A + Σ_j p_j (A_j + max A) + 1; p_k that of its log."""
+    p = losses.softmax(z)
+    shifted = A + A.max(axis=-1, keepdims=True)
+    L = shifted + (p * shifted).sum(axis=-1, keepdims=True) + 1
+    return np.abs(T) + p * (1 + L), np.abs(T) * L
+
+
+def _sigmoid_of_logits(z, A, T):
+    """e = t − σ(z), σ moving with its slope σ(1 − σ); each term max(z, 0) − z·t + log(1 +
+    e^{−|z|}) with the magnitudes of z and the log."""
+    p = activations.sigmoid(z)
+    return np.abs(T) + p + p * (1 - p) * A, A * (1 + np.abs(T)) + 1
+
+
+def _probabilities(p, A, T):
+    """e = (t − p)/q with q = max(p(1 − p), 1e-12): its value's terms over q, and how it moves
+    with p, 1/q + |t − p|·|1 − 2p|/q²; each term's logs move like 1/p and 1/(1 − p) (zero where
+    a log is bounded at −100)."""
+    q = np.maximum(p * (1 - p), losses.SLOPE_FLOOR)
+    moves = 1 / q + np.abs(T - p) * np.abs(1 - 2 * p) / q**2
+    bound = np.exp(losses.LOG_FLOOR)
+    with np.errstate(divide="ignore"):
+        slopes = np.where(p > bound, np.abs(T) / p, 0) + np.where(1 - p > bound,
+                                                                   np.abs(1 - T) / (1 - p), 0)
+    return (np.abs(T) + p) / q + moves * A, slopes * A
+
+
+_CLASSIFICATION = {
+    "cross_entropy": _softmax, "cross_entropy_sum": _softmax,
+    "binary_cross_entropy": _sigmoid_of_logits, "binary_cross_entropy_sum": _sigmoid_of_logits,
+    "binary_cross_entropy@sigmoid": _probabilities,
+    "binary_cross_entropy_sum@sigmoid": _probabilities,
+}
+
+
 def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Result) -> Result:
     """A Result of magnitudes, one per number of the first step (see the module docstring);
     ``reference`` is the reference backend's Result of the same problem."""
     net = tuple(net)
     acts, slopes, A, Zs = _forward(net, X)
-    loss, error = losses.FUNCTIONS[loss_name]
-    output_terms = np.abs(T) + A[-1]
-    E = np.abs(error(np.zeros_like(output_terms), output_terms))
+    form = loss_form(loss_name, net[-1].activation)
+    E, terms = _output(form, acts[-1], A[-1], T)
     errors, grads, deltas = [None] * len(net), [None] * len(net), [None] * len(net)
     for index in reversed(range(len(net))):
         layer, e = net[index], np.asarray(reference.errors[index])
@@ -103,32 +157,45 @@ def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Resul
                              None if layer.bias is None else
                              np.abs(layer.bias) + (0 if g.bias is None else lr * g.bias))
                   for layer, g in zip(net, grads))
-    e_L = np.abs(error(acts[-1], T))
-    terms = losses.TERMS[loss_name](acts[-1], T) + e_L * output_terms     # per element
-    loss_terms = loss(acts[-1], T) + (e_L * output_terms).sum(axis=(-2, -1))
+    loss_terms = terms.sum(axis=(-2, -1))
     return Result(loss_terms, tuple(grads), tuple(errors), after, loss_terms[..., None],
                   tuple(A[1:]), pre_activations_before=tuple(Zs), deltas=tuple(deltas),
                   loss_terms_before=terms)
 
 
-def after_optimizer(net, scales: Result, reference: Result) -> Result:
+def _along(gradient, spread):
+    """|∂E/∂w|·spread, 0 where E does not depend on w (whatever the spread, ∞ included)."""
+    return np.where(gradient != 0, np.abs(gradient) * spread, 0.0)
+
+
+def after_optimizer(net, X, T, loss_name: str, scales: Result, reference: Result) -> Result:
     """``scales`` for a step taken by an optimizer. Its step is no longer η·g, so the weights
     after it are judged against the size of the weights and of the step: |W| + |ΔW|·c, with
     ΔW = W_after − W and c = max(1, G/|g|) the gradient's conditioning (g the gradient, G the
     magnitude of its terms, as above). The step is computed from g, which carries rounding of
     about ε·G; an optimizer's first step is elementwise and varies at most like g itself (η g
     for SGD, g/(|g| + ε) for Adam), so the rounding it inherits is about |ΔW|·ε·G/|g|: where g
-    cancels (G ≫ |g|), so does what the step can be known to. A stack works as one network."""
-    def scale(before, after, g, G):
+    cancels (G ≫ |g|), so does what the step can be known to. The loss after the step moves
+    with those weights along the true gradient ∂E/∂W (not the rule's g, under any rule but the
+    chain rule): its scale gains Σ |∂E/∂W|·|ΔW|·c. A stack works as one network."""
+    def spread(before, after, g, G):
         step, g = np.abs(after - before), np.abs(g)
         with np.errstate(divide="ignore", invalid="ignore"):
             conditioning = np.where(g > 0, G / np.where(g > 0, g, 1.0), np.inf)
-        return np.abs(before) + np.where(step > 0, step * np.maximum(conditioning, 1.0), 0.0)
+        return np.where(step > 0, step * np.maximum(conditioning, 1.0), 0.0)
 
-    return dataclasses.replace(scales, params_after=tuple(
-        Parameters(scale(layer.weights, p.weights, g.weights, G.weights),
-                   None if layer.bias is None else
-                   np.abs(layer.bias) if g.bias is None else scale(layer.bias, p.bias, g.bias,
-                                                                   G.bias))
-        for layer, p, g, G in zip(net, reference.params_after, reference.gradients,
-                                  scales.gradients)))
+    true = backprop._backward(tuple(net), X, T, loss_form(loss_name, net[-1].activation),
+                              "exact")
+    params, moved = [], 0.0
+    for k, (layer, p, g, G) in enumerate(zip(net, reference.params_after, reference.gradients,
+                                             scales.gradients)):
+        weights = spread(layer.weights, p.weights, g.weights, G.weights)
+        bias = None if g.bias is None else spread(layer.bias, p.bias, g.bias, G.bias)
+        moved = moved + _along(true.weights[k], weights).sum(axis=(-2, -1))
+        if bias is not None:
+            moved = moved + _along(true.biases[k], bias).sum(axis=-1)
+        params.append(Parameters(np.abs(layer.weights) + weights,
+                                 None if layer.bias is None else np.abs(layer.bias)
+                                 + (0 if bias is None else bias)))
+    return dataclasses.replace(scales, params_after=tuple(params),
+                               losses=scales.losses + np.asarray(moved)[..., None])

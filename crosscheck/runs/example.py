@@ -213,7 +213,8 @@ def run(example: Example, backends: dict, progress=None, **overrides) -> Report:
         example.layers, example.inputs, example.targets, example.loss, settings.rule,
         settings.learning_rate, results[reference])
     if scales is not None and settings.optimizer is not None:
-        scales = after_optimizer(example.layers, scales, results[reference])
+        scales = after_optimizer(example.layers, example.inputs, example.targets,
+                                 example.loss, scales, results[reference])
     comparison = Comparison(reference, results.get(reference), quantities=REPORTED,
                             dtype=settings.dtype, steps=settings.steps, scales=scales)
     for name, result in results.items():

@@ -52,7 +52,7 @@ from crosscheck.compare.quantities import STACKED, Parameters, Result
 from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
 from crosscheck.examples import writer
 from reference.optimizers import CONVENTIONS, HYPERPARAMETERS, NAMES, Optimizer, check
-from reference.types import ACTIVATIONS, LOSSES, MODES, RULES, Layer
+from reference.types import ACTIVATIONS, LOSS_OUTPUTS, LOSSES, MODES, RULES, Layer
 
 BIAS_KINDS = ("present", "absent", "frozen")
 MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES = 4, 16, 8
@@ -102,16 +102,27 @@ def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
     widths = tuple(int(w) for w in rng.integers(1, MAX_WIDTH + 1, size=depth + 1))
     rule, mode = str(rng.choice(list(rules))), str(rng.choice(MODES))
     low, high = LOG_LEARNING_RATE[(rule, mode) == ("proportional", "online")]
+    drawn = tuple(str(a) for a in rng.choice(ACTIVATIONS, size=depth))
+    biases = tuple(str(b) for b in rng.choice(BIAS_KINDS, size=depth))
+    samples, loss = int(rng.integers(1, MAX_SAMPLES + 1)), str(rng.choice(LOSSES))
     return Architecture(
         widths=widths,
-        activations=tuple(str(a) for a in rng.choice(ACTIVATIONS, size=depth)),
-        biases=tuple(str(b) for b in rng.choice(BIAS_KINDS, size=depth)),
-        samples=int(rng.integers(1, MAX_SAMPLES + 1)),
-        loss=str(rng.choice(LOSSES)),
+        activations=suited(drawn, loss),
+        biases=biases,
+        samples=samples,
+        loss=loss,
         rule=rule,
         mode=mode,
         learning_rate=learning_rate(rng.uniform(low, high), widths),
     )
+
+
+def suited(activations: tuple[str, ...], loss: str) -> tuple[str, ...]:
+    """The drawn activations with an output layer the loss can read: a classification loss
+    whose output activation is not one it takes gets an identity output layer (logits)."""
+    if activations[-1] in LOSS_OUTPUTS.get(loss, ACTIVATIONS):
+        return activations
+    return (*activations[:-1], "identity")
 
 
 # How each setting is drawn when it is drawn (each is left at its default half the time).
@@ -146,7 +157,8 @@ def draw_optimizer(rng: np.random.Generator, accepts=lambda spec: True) -> Optim
 
 def draw_group(rng: np.random.Generator, arch: Architecture, count: int):
     """(stack, X, T): ``count`` networks of ``arch`` in float64, with their data. Weights are
-    N(0, 1/fan-in), biases N(0, 0.25), inputs N(0, 1), targets U(0, 1).
+    N(0, 1/fan-in), biases N(0, 0.25), inputs N(0, 1), targets U(0, 1) (for cross-entropy, each row
+    divided by its sum: class probabilities).
 
     Under ``proportional`` a neuron's error is divided by the sum of its incoming weights, and a
     sum near zero multiplies every rounding error by Σ|w| / |Σw|; so the weights above the first
@@ -162,6 +174,8 @@ def draw_group(rng: np.random.Generator, arch: Architecture, count: int):
         stack.append(Layer(weights, bias, arch.activations[index], kind != "frozen"))
     X = rng.normal(0.0, 1.0, size=(count, arch.samples, arch.widths[0]))
     T = rng.uniform(0.0, 1.0, size=(count, arch.samples, arch.widths[-1]))
+    if arch.loss.startswith("cross_entropy"):       # rows of class probabilities
+        T /= T.sum(axis=-1, keepdims=True)
     return tuple(stack), X, T
 
 
@@ -381,7 +395,7 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
         scales = magnitudes(stack, X, T, arch.loss, arch.rule, arch.learning_rate,
                             results["numpy"])
         if arch.optimizer is not None:
-            scales = after_optimizer(stack, scales, results["numpy"])
+            scales = after_optimizer(stack, X, T, arch.loss, scales, results["numpy"])
     kept = np.flatnonzero(keep)
     comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
                             dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
