@@ -194,6 +194,55 @@ def test_bad_input_is_one_line_naming_file_and_key_and_exit_2(tmp_path, capsys, 
     assert_one_line(err, f"{path}: ", message)
 
 
+# A classifier: two logits, cross-entropy, one sample of class 1; each row below edits it.
+CLASSIFIER = (GOOD.replace('loss = "half_sse"', 'loss = "cross_entropy"')
+              .replace('activation = "sigmoid"\nweights = [[0.5, 0.6]]',
+                       'activation = "identity"\nweights = [[0.5, 0.6], [0.1, -0.2]]')
+              .replace("targets = [[0.01]]", "targets = [[0, 1]]"))
+BAD_CLASSIFIER = [
+    ("cross-entropy on a sigmoid output", [('"identity"', '"sigmoid"')],
+     "layers[1].activation: loss cross_entropy reads the output layer's values as logits"),
+    ("binary cross-entropy on a tanh output",
+     [('"cross_entropy"', '"binary_cross_entropy"'), ('"identity"', '"tanh"')],
+     "layers[1].activation: loss binary_cross_entropy reads the output layer's values as logits "
+     "(identity) or probabilities (sigmoid); the output layer's activation must be identity or "
+     "sigmoid, not tanh"),
+    ("class probabilities not summing to 1", [("[[0, 1]]", "[[0.5, 0.4]]")],
+     "data.targets: targets of cross_entropy must be rows of class probabilities, each summing "
+     "to 1; a row sums to 0.9"),
+    ("class label past the outputs", [("[[0, 1]]", "[2]")],
+     "data.targets[0]: class label 2 is not one of the 2 outputs (0 to 1)"),
+    ("a class label per sample", [("[[0, 1]]", "[1, 0]")],
+     "data.targets: expected 1 class labels (one per row of data.inputs), got 2"),
+    ("binary target past 1", [('"cross_entropy"', '"binary_cross_entropy_sum"'),
+                              ("[[0, 1]]", "[[0, 1.5]]")],
+     "data.targets: targets of binary_cross_entropy_sum must lie in [0, 1], got 1.5"),
+]
+
+
+def test_a_classifier_file_passes_with_class_labels_too(tmp_path, capsys):
+    for targets in ("[[0, 1]]", "[1]"):
+        path = tmp_path / "classifier.toml"
+        path.write_text(CLASSIFIER.replace("[[0, 1]]", targets))
+        code, _, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+        assert code == 0, err
+
+
+@pytest.mark.parametrize(("what", "edits", "message"), BAD_CLASSIFIER,
+                         ids=[b[0] for b in BAD_CLASSIFIER])
+def test_a_classifier_the_loss_cannot_read_is_one_line_naming_the_key(tmp_path, capsys, what,
+                                                                       edits, message):
+    text = CLASSIFIER
+    for old, new in edits:
+        assert old in text, f"the test's own edit does not apply: {old!r}"
+        text = text.replace(old, new, 1)
+    path = tmp_path / "classifier.toml"
+    path.write_text(text)
+    code, out, err = run_cli(capsys, "check", str(path), "--backends", "numpy")
+    assert code == 2 and out == ""
+    assert_one_line(err, f"{path}: ", message)
+
+
 def test_good_file_passes(tmp_path, capsys):
     path = tmp_path / "my.toml"
     path.write_text(GOOD)

@@ -23,7 +23,7 @@ from crosscheck.examples.figures import Figure
 from crosscheck.examples.names import Names
 from crosscheck.examples.network import MAX_SAMPLES, MAX_WEIGHTS
 from reference.optimizers import Optimizer
-from reference.types import LOSSES, MODES, RULES, Layer
+from reference.types import LOSSES, MODES, RULES, Layer, loss_form
 
 EXAMPLES_DIR = Path(__file__).parent
 MAX_STEPS = 10_000_000
@@ -137,7 +137,11 @@ def _example(fields: Fields, path: str, doc: dict, layout: str | None = None) ->
     transposed = layout == LAYOUTS[1]
     inputs = network.inputs(fields, doc)
     net, names = network.layers(fields, doc, inputs.shape[1], inputs.shape[0], transposed)
-    targets = network.targets(fields, doc, inputs.shape[0], net)
+    try:
+        loss_form(loss, net[-1].activation)
+    except ValueError as exc:
+        fields.fail(f"layers[{len(net) - 1}].activation", str(exc))
+    targets = network.targets(fields, doc, inputs.shape[0], net, loss)
     return Example(
         path=path, name=name, title=fields.string(doc, "title"),
         source=fields.string(doc, "source"), loss=loss, learning_rate=lr, steps=steps,

@@ -6,7 +6,7 @@ import numpy as np
 
 from crosscheck.examples.fields import ExampleError, Fields, kind
 from crosscheck.examples.names import Names
-from reference.types import ACTIVATIONS, Layer
+from reference.types import ACTIVATIONS, LOSS_OUTPUTS, Layer, check_targets
 
 MAX_WEIGHTS = 10_000_000
 MAX_SAMPLES = 1_000_000
@@ -34,12 +34,37 @@ def inputs(fields: Fields, doc) -> np.ndarray:
     return fields.matrix(doc["data"]["inputs"], "data.inputs")
 
 
-def targets(fields: Fields, doc, samples: int, layers) -> np.ndarray:
-    outputs = layers[-1].weights.shape[0]
-    return fields.matrix(
-        doc["data"]["targets"], "data.targets", rows=samples,
+def targets(fields: Fields, doc, samples: int, layers, loss: str) -> np.ndarray:
+    """``data.targets``: one row per sample, or for cross-entropy one class label per sample
+    (``[0, 2, 1]``), read as one-hot rows; checked against what the loss accepts."""
+    outputs, raw = layers[-1].weights.shape[0], doc["data"]["targets"]
+    if loss in LOSS_OUTPUTS and loss.startswith("cross_entropy") and _labels(raw):
+        return _one_hot(fields, raw, samples, outputs)
+    targets = fields.matrix(
+        raw, "data.targets", rows=samples,
         rows_why=" (one per row of data.inputs)", columns=outputs,
         columns_why=f" to match the outputs of layers[{len(layers) - 1}] ({outputs})")
+    try:
+        check_targets(loss, targets)
+    except ValueError as exc:
+        fields.fail("data.targets", str(exc))
+    return targets
+
+
+def _labels(raw) -> bool:
+    return isinstance(raw, list) and bool(raw) and all(
+        isinstance(k, int) and not isinstance(k, bool) for k in raw)
+
+
+def _one_hot(fields: Fields, labels, samples: int, outputs: int) -> np.ndarray:
+    if len(labels) != samples:
+        fields.fail("data.targets", f"expected {samples} class labels (one per row of "
+                                    f"data.inputs), got {len(labels)}")
+    for i, label in enumerate(labels):
+        if not 0 <= label < outputs:
+            fields.fail(f"data.targets[{i}]", f"class label {label} is not one of the "
+                                              f"{outputs} outputs (0 to {outputs - 1})")
+    return np.eye(outputs)[labels]
 
 
 def layers(fields: Fields, doc, n_inputs: int, samples: int, transposed: bool = False):
