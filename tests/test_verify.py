@@ -19,11 +19,13 @@ import crosscheck
 import reference
 from crosscheck.cli import main
 from crosscheck.runs import mistakes
-from tests.helpers import assert_close, random_network
+from tests.helpers import assert_close, random_network, suited
 
 STUDENTS = Path(__file__).parent / "students"
 XOR, MSE = str(STUDENTS / "xor_student.py"), str(STUDENTS / "mse_student.py")
 TANH_MSE = str(Path(__file__).parent / "examples" / "tanh-mse.toml")
+CLASSES = str(STUDENTS / "classification_student.py")
+SOFTMAX = str(Path(__file__).parent / "examples" / "softmax-batch.toml")
 
 CASES = [  # (file, function, example, mistake or None, its layer)
     (XOR, "gradients", "xor", None, None),
@@ -46,6 +48,12 @@ CASES = [  # (file, function, example, mistake or None, its layer)
     (XOR, "step_without_lr", "xor", "missing_learning_rate", None),
     (XOR, "step_all_at_once", "xor", "online_as_batch", None),
     (MSE, "step_sample_by_sample", TANH_MSE, "batch_as_online", None),
+    (CLASSES, "softmax_gradients", SOFTMAX, None, None),
+    (CLASSES, "bce_gradients", "xor-bce", None, None),
+    (CLASSES, "softmax_forgot_the_mean", SOFTMAX, "missing_batch_mean", None),
+    (CLASSES, "bce_forgot_the_mean", "xor-bce", "missing_batch_mean", None),
+    (CLASSES, "softmax_applied_twice", SOFTMAX, "softmax_twice", None),
+    (CLASSES, "bce_slope_kept", "xor-bce", "slope_not_cancelled", None),
 ]
 
 
@@ -198,8 +206,9 @@ def test_the_variant_engine_without_a_mistake_is_the_reference(seed):
     rng = np.random.default_rng(seed)
     net = random_network(rng, 3, list(reference.ACTIVATIONS), 3, bias_kinds=("present",
                                                                               "absent"))
-    X, T = rng.normal(size=(4, 3)), rng.normal(size=(4, net[-1].weights.shape[0]))
+    X, drawn = rng.normal(size=(4, 3)), rng.normal(size=(4, net[-1].weights.shape[0]))
     for loss in reference.LOSSES:
+        net, T = suited(net, drawn, loss)
         want = reference.gradients(net, X, T, loss)
         grad_w, grad_b = mistakes.gradients(net, X, T, loss)
         for i in range(len(net)):

@@ -13,6 +13,11 @@ The mistakes, with the tutorials' names for the quantities:
 * ``halved``: gradients half the truth, the 2 of (t − o)²'s derivative left out (sse, mse);
 * ``mean_over_samples``: gradients divided by the number of samples;
 * ``missing_mean``: for mse, the mean left out (gradients n·m times the truth);
+* ``missing_batch_mean``: for cross-entropy, the mean over the samples left out (binary
+  cross-entropy: over every element);
+* ``softmax_twice``: a softmax output layer fed to a cross-entropy that applies its own;
+* ``slope_not_cancelled``: binary cross-entropy on a sigmoid output with the squared error's
+  delta, (t − p)·p(1 − p), where the slope cancels and δ = t − p;
 * ``sign``: the update direction returned as the gradient, −∂E/∂W;
 * ``transposed``: a weight gradient transposed (the x·W layout);
 * ``raw_error``, ``proportional``: the tutorials' rules (seed 000's Hᵀ·E, seed 001's split);
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference import activations, losses
+from reference.types import loss_form
 
 
 class NotApplicable(ValueError):
@@ -67,6 +73,11 @@ class Mistake:
                 yield self, layer
 
 
+def _counted(loss_name: str, T) -> int:
+    """What a classification loss's mean divides by: samples (cross-entropy) or elements."""
+    return T.shape[0] if loss_name.startswith("cross_entropy") else T.size
+
+
 def _nonlinear(problem) -> bool:
     return any(layer.activation in ("sigmoid", "tanh", "relu") for layer in problem.net)
 
@@ -83,12 +94,31 @@ CATALOGUE = (
     Mistake("mean_over_samples", "the gradients are divided by the number of samples {where}: "
             "E is the sum over the samples, not their mean",
             "sum the per-sample gradients; do not divide by the number of samples",
-            applies=lambda p: p.samples > 1),
+            applies=lambda p: p.samples > 1 and p.loss not in ("cross_entropy",
+                                                                "binary_cross_entropy")),
     Mistake("missing_mean", "the gradients are the number of elements times the truth {where}: "
             "mse is the mean of (t − o)² over every sample and output, as torch.nn.MSELoss() "
             "takes it, and its derivative keeps the 1/(n·m)",
             "divide ∂E/∂o by the number of samples times outputs",
             applies=lambda p: p.loss == "mse"),
+    Mistake("missing_batch_mean", "the gradients are n times the truth {where}: "
+            "CrossEntropyLoss() averages over the n samples and BCELoss() over every element, "
+            "and the derivative keeps that 1/n: δ_L = (p − t)/n, not p − t",
+            "divide the output delta by the number of samples (binary cross-entropy: of "
+            "samples times outputs)",
+            applies=lambda p: p.loss in ("cross_entropy", "binary_cross_entropy")
+            and _counted(p.loss, p.T) > 1),
+    Mistake("softmax_twice", "the softmax is applied twice {where}: the output layer's values "
+            "went through a softmax and then into a cross-entropy that applies its own",
+            "give the cross-entropy the logits z (an identity output layer): its softmax is "
+            "part of the loss, and δ_L = (p − t)/n with p = softmax(z)",
+            applies=lambda p: p.loss.startswith("cross_entropy")),
+    Mistake("slope_not_cancelled", "the output delta keeps the sigmoid's slope {where}: "
+            "(p − t)·p(1 − p) is the squared error's; under binary cross-entropy "
+            "∂E/∂p = (p − t)/(p(1 − p)) and the slope cancels it",
+            "for binary cross-entropy on a sigmoid output, δ_L = (p − t)/N: no p(1 − p)",
+            applies=lambda p: p.loss.startswith("binary_cross_entropy")
+            and p.net[-1].activation == "sigmoid"),
     Mistake("sign", "the gradients have the wrong sign {where}: this is the update direction "
             "−∂E/∂W (the tutorials' error = t − o times the inputs), not ∂E/∂W",
             "return ∂E/∂W = −(e ⊙ f′)ᵀ a with e = t − o, or (o − t) ⊙ f′ times the inputs"),
@@ -165,7 +195,8 @@ def gradients(net, X, T, loss_name: str, mistake: str | None = None, layer: int 
         a = activations.FUNCTIONS[lay.activation][0](z)
         zs.append(z)
         acts.append(a)
-    error = losses.FUNCTIONS[loss_name][1](acts[-1], T)
+    error = _output_error(mistake, layer in (None, len(net) - 1), net[-1], zs[-1], acts[-1],
+                          T, loss_name)
     inputs, grad_w, grad_b = [X, *acts[:-1]], [None] * len(net), [None] * len(net)
     for index in reversed(range(len(net))):
         here, lay = layer is None or layer == index, net[index]
@@ -177,8 +208,24 @@ def gradients(net, X, T, loss_name: str, mistake: str | None = None, layer: int 
     return _finished(mistake, layer, grad_w, grad_b, loss_name, T)
 
 
-_FACTORS = {"missing_half": lambda T: 2.0, "halved": lambda T: 0.5, "sign": lambda T: -1.0,
-            "mean_over_samples": lambda T: 1.0 / T.shape[0], "missing_mean": lambda T: T.size}
+def _output_error(mistake, here: bool, output, z, a, T, loss_name: str):
+    """e_L = −∂E/∂a_L, or as the mistake takes it at the output layer."""
+    form = loss_form(loss_name, output.activation)
+    error = losses.FUNCTIONS[form][1]
+    if here and mistake == "softmax_twice":
+        # E(softmax(a)): its error is the softmax's Jacobian times the error at p = softmax(a).
+        p = losses.softmax(a)
+        at_p = error(p, T)
+        return p * (at_p - (p * at_p).sum(axis=-1, keepdims=True))
+    if here and mistake == "slope_not_cancelled":
+        return error(a, T) * activations.FUNCTIONS[output.activation][1](z, a)
+    return error(a, T)
+
+
+_FACTORS = {"missing_half": lambda T, loss: 2.0, "halved": lambda T, loss: 0.5,
+            "sign": lambda T, loss: -1.0, "mean_over_samples": lambda T, loss: 1.0 / T.shape[0],
+            "missing_mean": lambda T, loss: T.size,
+            "missing_batch_mean": lambda T, loss: _counted(loss, T)}
 
 
 def _finished(mistake, layer, grad_w, grad_b, loss_name, T):
@@ -186,7 +233,7 @@ def _finished(mistake, layer, grad_w, grad_b, loss_name, T):
     def here(index):
         return layer is None or layer == index
 
-    factor = _FACTORS.get(mistake, lambda T: 1.0)(T)
+    factor = _FACTORS.get(mistake, lambda T, loss: 1.0)(T, loss_name)
     grad_w = [factor * g if here(i) else g for i, g in enumerate(grad_w)]
     grad_b = [None if g is None else factor * g if here(i) else g for i, g in enumerate(grad_b)]
     if mistake == "transposed":

@@ -102,6 +102,8 @@ def probes(example: Example, count: int, seed: int) -> list[Probe]:
             for layer in net)
         X = rng.normal(0.0, 1.0, example.inputs.shape)
         T = rng.uniform(0.0, 1.0, example.targets.shape)
+        if example.loss.startswith("cross_entropy"):      # rows of class probabilities
+            T /= T.sum(axis=-1, keepdims=True)
         found.append(Probe(f"random probe {k + 1}", layers, X, T, example.loss,
                            example.learning_rate, example.mode))
     return found
