@@ -166,6 +166,18 @@ def test_one_number(ref, other, agree):
     assert comparison.agree is agree, comparison.worst
 
 
+def test_beside_a_nan_the_finite_numbers_keep_their_own_scale_and_largest_difference():
+    """Where both backends give NaN at one place, the rest of the array is still judged against
+    its largest magnitude (4 here, from a negative value): −4 off by 2e-12 agrees at 1e-12 of
+    4, and the largest difference reported is that finite 2e-12, not 0 or NaN."""
+    ref, other = np.array([-4.0, math.nan]), np.array([-4.0 - 2e-12, math.nan])
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), ref, other, 1e-12)
+    assert comparison.agree, comparison.worst
+    comparison.add_array("b", Place("y"), np.array([1.0, 2.0]), np.array([math.nan, 2.5]), 1e-12)
+    assert not comparison.agree and comparison.max_abs_diff == 0.5
+
+
 @pytest.mark.parametrize(("ref", "other", "problem"), [
     (np.zeros(2), np.zeros(3), "shape (2,) against (3,)"),
     (np.zeros(2), None, "reported by only one of them"),
