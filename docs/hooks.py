@@ -32,7 +32,7 @@ from crosscheck.runs import optimizers, rules
 from reference import Optimizer
 
 DOCS = Path(__file__).resolve().parent
-RULES_EXAMPLES = ("xor", "seed000")
+RULES_EXAMPLES = ("xor", "seed000", "xor-bce")
 OPTIMIZER_EXAMPLES = ("xor-rmsprop", "xor-adam")
 # The divergence table's optimizers (torch.optim's names) and learning rates, 100 steps each.
 DIVERGENCE = [(Optimizer("sgd", momentum=0.9, nesterov=True), 0.5),
