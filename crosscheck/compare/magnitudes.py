@@ -47,8 +47,11 @@ _SLOPE_SENSITIVITY = {
 }
 
 
-def _forward(net, X):
-    """Activations, slopes and the magnitudes A_l (A_0 = |X|) and Z_l."""
+def _forward(net, X, floor):
+    """Activations, slopes and the magnitudes A_l (A_0 = |X|) and Z_l. Every A_l has ``floor``
+    added, the dtype's smallest normal number over ε: below it an activation has no relative
+    precision left (a backend may flush σ(−800) to 0), and a slope or a division can magnify
+    what is left of it."""
     acts, slopes, A, Zs = [], [], [np.abs(X)], []
     a = X
     for layer in net:
@@ -60,7 +63,7 @@ def _forward(net, X):
         a = f(z)
         acts.append(a)
         slopes.append(f_prime(z, a))
-        A.append(np.abs(slopes[-1]) * Z + np.abs(a))
+        A.append(np.abs(slopes[-1]) * Z + np.abs(a) + floor)
         Zs.append(Z)
     return acts, slopes, A, Zs
 
@@ -115,7 +118,8 @@ def _sigmoid_of_logits(z, A, T):
 def _probabilities(p, A, T):
     """e = (t − p)/q with q = max(p(1 − p), 1e-12): its value's terms over q, and how it moves
     with p, 1/q + |t − p|·|1 − 2p|/q²; each term's logs move like 1/p and 1/(1 − p) (zero where
-    a log is bounded at −100)."""
+    a log is bounded at −100). A carries the floor of the smallest normal number, which 1/q can
+    magnify 1e12 times (``_forward``)."""
     q = np.maximum(p * (1 - p), losses.SLOPE_FLOOR)
     moves = 1 / q + np.abs(T - p) * np.abs(1 - 2 * p) / q**2
     bound = np.exp(losses.LOG_FLOOR)
@@ -137,7 +141,8 @@ def magnitudes(net, X, T, loss_name: str, rule: str, lr: float, reference: Resul
     """A Result of magnitudes, one per number of the first step (see the module docstring);
     ``reference`` is the reference backend's Result of the same problem."""
     net = tuple(net)
-    acts, slopes, A, Zs = _forward(net, X)
+    precision = np.finfo(np.asarray(reference.errors[-1]).dtype)
+    acts, slopes, A, Zs = _forward(net, X, precision.tiny / precision.eps)
     form = loss_form(loss_name, net[-1].activation)
     E, terms = _output(form, acts[-1], A[-1], T)
     errors, grads, deltas = [None] * len(net), [None] * len(net), [None] * len(net)
