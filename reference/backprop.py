@@ -156,7 +156,9 @@ def train(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, steps: i
     return final, losses_after
 
 
-step = contract.step(train)
+@contract.one_step
+def step(net: Network, X, T, loss_name: str, lr, rule: str, mode: str, optimizer=None):
+    return _step(net, X, T, loss_name, lr, rule, mode, optimizer, {})
 
 
 @contract.intermediates

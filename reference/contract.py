@@ -100,10 +100,22 @@ def _array(value, dtype):
     return None if value is None else np.array(np.asarray(value), dtype=dtype)
 
 
+def _own(value, given, dtype):
+    """``value`` as a NumPy array of ``dtype`` that shares no memory with ``given``: the math's
+    own writable NumPy array as it is (the reference's W − η·g is new), anything else copied
+    (a frozen bias passed through, a torch tensor's memory, a read-only JAX buffer)."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.writeable and \
+            not np.may_share_memory(value, given):
+        return value
+    return _array(value, dtype)
+
+
 def _network(result, given, dtype):
     """The math's network (any arrays) as fresh NumPy arrays, with the given layers' kinds."""
-    return tuple(Layer(_array(out.weights, dtype), _array(out.bias, dtype), layer.activation,
-                       layer.train_bias) for out, layer in zip(result, given, strict=True))
+    return tuple(Layer(_own(out.weights, layer.weights, dtype),
+                       None if out.bias is None else _own(out.bias, layer.bias, dtype),
+                       layer.activation, layer.train_bias)
+                 for out, layer in zip(result, given, strict=True))
 
 
 def _gradients(grads, dtype) -> Gradients:
@@ -157,13 +169,19 @@ def intermediates(math):
                                         "terms of E")
 
 
+def _training(net, X, T, loss_name, lr, rule, mode, dtype):
+    """The names, the arrays and the learning rate of a training run, checked and converted."""
+    _names(loss_name, rule, mode)
+    net, X, T = _prepare(net, X, T, dtype)
+    return net, X, T, _scalar(lr, dtype)
+
+
 def train(math, refuse=None):
     """``refuse(optimizer)``: what the backend cannot compute of an optimizer, or None."""
     def train(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
               steps: int = 1, dtype: str = "float64", optimizer=None):
-        _names(loss_name, rule, mode)
-        net, X, T = _prepare(net, X, T, dtype)
-        lr, steps = _scalar(lr, dtype), check_steps(steps)
+        net, X, T, lr = _training(net, X, T, loss_name, lr, rule, mode, dtype)
+        steps = check_steps(steps)
         _proportional(rule, net)
         extra = _optimizer(optimizer, refuse)
         final, losses = math(net, X, T, _loss(loss_name, net, T), lr, rule, mode, steps, **extra)
@@ -180,6 +198,21 @@ def step(train):
         return train(net, X, T, loss_name, lr, rule, mode, 1, dtype, optimizer)[0]
 
     return _public(train.math, step, "The Network after one gradient-descent step")
+
+
+def one_step(math, refuse=None):
+    """``step`` from a backend's math of one step, ``math(net, X, T, loss_name, lr, rule, mode,
+    optimizer=None) -> Network``: the checks of ``train``, without the loss after the step
+    that ``train`` computes and ``step`` would throw away."""
+    def step(net, X, T, loss_name: str, lr, rule: str = "exact", mode: str = "batch",
+             dtype: str = "float64", optimizer=None):
+        net, X, T, lr = _training(net, X, T, loss_name, lr, rule, mode, dtype)
+        _proportional(rule, net)
+        extra = _optimizer(optimizer, refuse)
+        return _network(math(net, X, T, _loss(loss_name, net, T), lr, rule, mode, **extra), net,
+                        dtype)
+
+    return _public(math, step, "The Network after one gradient-descent step")
 
 
 def _optimizer(optimizer, refuse) -> dict:

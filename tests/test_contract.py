@@ -290,3 +290,26 @@ def test_as_network_copies_unless_told_not_to():
                                                                                  bias)
     shared = reference.as_network([(weights, bias, "identity")], copy=False)[0]
     assert np.shares_memory(shared.weights, weights) and np.shares_memory(shared.bias, bias)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("steps", [0, 1])
+def test_no_trained_network_shares_memory_with_the_callers(name, steps):
+    """The contract's promise, where it is easiest to break: a frozen bias (passed through by
+    the math), a layer that zero steps leave as it was, and the reference's own new arrays,
+    which the front hands back without a copy. Writing into the result leaves the caller's
+    network as it was."""
+    net = (reference.Layer(np.array([[0.5, -0.5], [0.2, 0.1]]), np.array([0.1, 0.2]), "tanh",
+                           train_bias=False),
+           reference.Layer(np.array([[0.3, 0.4]]), np.array([0.0]), "identity"))
+    before = [(layer.weights.copy(), layer.bias.copy()) for layer in net]
+    backend = load_backend(name)
+    trained = backend.train(net, X, [[1.0], [0.0]], "half_sse", 0.1, steps=steps)[0]
+    stepped = backend.step(net, X, [[1.0], [0.0]], "half_sse", 0.1)
+    for result in (trained, stepped):
+        for layer in result:
+            layer.weights[...] = 7.0
+            layer.bias[...] = 7.0
+    for layer, (weights, bias) in zip(net, before):
+        np.testing.assert_array_equal(layer.weights, weights)
+        np.testing.assert_array_equal(layer.bias, bias)
