@@ -8,8 +8,9 @@ matrix product (2·2048³ FLOP) in NumPy, PyTorch and JAX. Every figure is the b
 ``--repeats`` timed calls after one untimed call (which also compiles JAX).
 
 Prints a table; ``--json`` prints ``{"gemm_gflops": {"numpy", "torch", "jax"}, "step_gflops":
-{...}, "step_seconds": {...}, "numpy_vs_best_gemm", "numpy_vs_torch_step", "threads",
-"versions"}``.
+{...}, "step_seconds": {...}, "numpy_vs_best_gemm", "numpy_vs_torch_step", "products_gflop",
+"numpy_products_vs_numpy_gemm", "threads", "versions"}``: the last ratio counts only the matrix
+products the step performs (no error is sent below the first layer).
 
     .venv/bin/python benchmarks/step_throughput.py [--repeats 10] [--json]
 """
@@ -70,6 +71,13 @@ def problem(rng):
     return net, X, T
 
 
+def products(net) -> int:
+    """FLOP of the matrix products a step performs: the forward product of every layer, its
+    weight gradient, and the error sent to the layer below (none below the first)."""
+    sizes = [layer.weights.size for layer in net]
+    return 2 * BATCH * (2 * sum(sizes) + sum(sizes[1:]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10)
@@ -80,6 +88,7 @@ def main() -> None:
     net, X, T = problem(rng)
     params = sum(layer.weights.size + layer.bias.size for layer in net)
     step_flop, gemm_flop = 6 * BATCH * params, 2 * GEMM_N**3
+    products_flop = products(net)
 
     gemm = {name: gemm_flop / best_seconds(call, args.repeats) / 1e9
             for name, call in gemm_calls(rng).items()}
@@ -95,6 +104,9 @@ def main() -> None:
         "step_seconds": {k: round(v, 4) for k, v in seconds.items()},
         "numpy_vs_best_gemm": round(step["numpy"] / max(gemm.values()), 3),
         "numpy_vs_torch_step": round(step["numpy"] / step["torch"], 3),
+        "products_gflop": round(products_flop / 1e9, 2),
+        "numpy_products_vs_numpy_gemm": round(products_flop / seconds["numpy"] / 1e9
+                                              / gemm["numpy"], 3),
         "parameters": params, "batch": BATCH, "step_gflop": round(step_flop / 1e9, 2),
         "threads": {"cpus": os.cpu_count(), "torch": torch.get_num_threads()},
         "versions": {name: module.version() for name, module in modules.items()},
@@ -110,7 +122,9 @@ def main() -> None:
         print(f"{name:<8} {gemm[name]:>13.1f} {seconds[name]:>8.4f} {step[name]:>13.1f} "
               f"{step[name] / max(gemm.values()):>17.2f}")
     print(f"NumPy step: {out['numpy_vs_best_gemm']:.2f} of the best GEMM peak, "
-          f"{out['numpy_vs_torch_step']:.2f} of PyTorch's step")
+          f"{out['numpy_vs_torch_step']:.2f} of PyTorch's step; counted on the "
+          f"{out['products_gflop']:.2f} GFLOP of products it performs, "
+          f"{out['numpy_products_vs_numpy_gemm']:.2f} of NumPy's own GEMM")
 
 
 if __name__ == "__main__":
