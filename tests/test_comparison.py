@@ -218,6 +218,7 @@ def test_a_difference_of_exactly_the_tolerance_agrees():
         comparison = Comparison("a")
         comparison.add_array("b", Place("x"), np.array([1.0]), np.array([other]), 2.0**-44)
         assert comparison.agree is agree, (other, comparison.worst)
+        assert comparison.differing == (0 if agree else 1), (other, comparison.differing)
 
 
 def test_the_comparison_counts_the_numbers_compared_and_those_past_their_tolerance():
