@@ -213,3 +213,18 @@ def test_a_sum_is_the_mean_times_its_count(loss_name):
     for layer in range(2):
         assert_close(total.weights[layer], count * mean.weights[layer], rtol=RTOL,
                      against=f"{count} × {loss_name}", layer=layer)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bceloss_bounds_each_log_at_minus_100(backend, dtype):
+    """torch.nn.BCELoss's documented bound: log p ≥ −100. Outputs saturated at exactly 0 and 1
+    (z = ±1e4), targets [[1, 0], [0.3, 1]]: three terms are 0 and the fourth, t = 0.3 against
+    p = 0, is −0.3·(−100) = 30; the mean over 4 elements is 7.5, the sum 30."""
+    net = (R.Layer([[1e4], [-1e4]], [0.0, 0.0], "sigmoid"),)
+    X, T = [[1.0], [-1.0]], [[1.0, 0.0], [0.3, 1.0]]
+    module = load_backend(backend)
+    for loss_name, want in (("binary_cross_entropy", 7.5), ("binary_cross_entropy_sum", 30.0)):
+        got = module.loss(net, X, T, loss_name, dtype=dtype)
+        assert_close(got, want, rtol=1e-12 if dtype == "float64" else 1e-6, backend=backend,
+                     against="BCELoss's bound, by hand", quantity=f"{loss_name} {dtype}")
