@@ -73,13 +73,16 @@ def test_proportional_on_a_zero_weight_sum_is_the_same_error_everywhere(name):
      "the output layer's activation must be identity or sigmoid, not tanh"),
     (lambda b: b.step(NET, X, [[0.0, 1.5], [1.0, 0.0]], "binary_cross_entropy_sum", 0.1),
      r"targets of binary_cross_entropy_sum must lie in \[0, 1\], got 1.5"),
+    (lambda b: b.gradients(NET, X, [[-0.5, 1.0], [1.0, 0.0]], "binary_cross_entropy"),
+     r"targets of binary_cross_entropy must lie in \[0, 1\], got -0.5"),
     (lambda b: b.train((NET[0], NET[1]._replace(activation="identity")), X,
                        [[0.5, 0.4], [1.0, 0.0]], "cross_entropy", 0.1),
      "targets of cross_entropy must be rows of class probabilities, each summing to 1; a row "
      "sums to 0.9"),
 ], ids=["targets", "inputs", "bias", "lr", "negative-steps", "fractional-steps", "rule", "rule-lr",
         "mode", "optimizer-type", "optimizer-name", "optimizer-setting", "logits-only",
-        "logits-or-probabilities", "binary-targets", "class-probabilities"])
+        "logits-or-probabilities", "binary-targets", "negative-binary-target",
+        "class-probabilities"])
 def test_bad_arguments_are_refused_alike(name, call, message):
     with pytest.raises(ValueError, match=message):
         call(load_backend(name))
