@@ -316,3 +316,13 @@ def test_no_trained_network_shares_memory_with_the_callers(name, steps):
     for layer, (weights, bias) in zip(net, before):
         np.testing.assert_array_equal(layer.weights, weights)
         np.testing.assert_array_equal(layer.bias, bias)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_class_probabilities_may_miss_1_by_64_eps_per_class_and_no_more(name):
+    """A row of 2 class probabilities may sum to 1 within 64·ε·2 = 2⁻⁴⁵ (float64; powers of two,
+    so every sum is exact): 1 + 2⁻⁴⁵ is accepted, 1 + 2⁻⁴⁴ refused."""
+    net, backend = (NET[0], NET[1]._replace(activation="identity")), load_backend(name)
+    backend.gradients(net, X, [[0.5 + 2.0**-45, 0.5], [1.0, 0.0]], "cross_entropy")
+    with pytest.raises(ValueError, match="each summing to 1; a row sums to 1.0000000000000568"):
+        backend.gradients(net, X, [[0.5 + 2.0**-44, 0.5], [1.0, 0.0]], "cross_entropy")
