@@ -16,6 +16,7 @@ import pytest
 from crosscheck import backends
 from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.quantities import REPORTED, Place
+from crosscheck.runs import sweep
 from reference import Layer
 from reference.types import LOSS_OUTPUTS
 
@@ -89,9 +90,8 @@ def suited(net, T, loss_name):
     softmax rows for cross-entropy, σ(T) for binary cross-entropy."""
     if loss_name not in LOSS_OUTPUTS:
         return net, T
-    last = net[-1]
-    if last.activation not in LOSS_OUTPUTS[loss_name]:
-        net = (*net[:-1], Layer(last.weights, last.bias, "identity", last.train_bias))
+    activations = sweep.suited(tuple(layer.activation for layer in net), loss_name)
+    net = tuple(layer._replace(activation=a) for layer, a in zip(net, activations))
     if loss_name.startswith("cross_entropy"):
         shifted = np.exp(T - T.max(axis=-1, keepdims=True))
         return net, shifted / shifted.sum(axis=-1, keepdims=True)

@@ -81,7 +81,7 @@ def test_optax_returns_one_loss_per_example_and_the_mean_is_ours(form):
             else optax.sigmoid_binary_cross_entropy)(a, T)
     assert each.shape == (a.shape if form == "binary_cross_entropy" else a.shape[:1])
     assert_close(losses.FUNCTIONS[form][0](a, T), float(each.mean()), rtol=RTOL,
-                 against=f"optax.{each}")
+                 against="optax, averaged here")
 
 
 @pytest.mark.parametrize("dtype", R.DTYPES)
@@ -104,9 +104,10 @@ def test_saturated_logits_give_no_nan_and_no_warning(form, backend, dtype):
     for what, value in [("loss", E), ("weights gradient", grads.weights[0]),
                         ("output error", grads.errors[0]), ("weights after", after[0].weights)]:
         assert np.all(np.isfinite(value)), f"{backend} {dtype} {form}: {what} = {value}"
-    want = R.gradients(net, X, T, loss_name, dtype=dtype)
-    assert_close(grads.errors[0], want.errors[0], rtol=1e-12 if dtype == "float64" else 1e-5,
-                 backend=backend, against="numpy")
+    if backend != "numpy":
+        want = R.gradients(net, X, T, loss_name, dtype=dtype)
+        assert_close(grads.errors[0], want.errors[0], rtol=1e-12 if dtype == "float64" else 1e-5,
+                     backend=backend, against="numpy")
 
 
 def _first_step_by_hand(example):

@@ -93,7 +93,7 @@ def _ids(specs):
             for s in specs]
 
 
-def _matches_reference(spec, backend_name, networks, steps):
+def assert_matches_reference(spec, backend_name, networks, steps):
     """The backend's run of ``spec`` against the reference's, on each network in both modes."""
     backend = _backend_for(spec, backend_name)
     for name in networks:
@@ -107,7 +107,7 @@ def _matches_reference(spec, backend_name, networks, steps):
 @pytest.mark.parametrize("backend_name", ["torch", "jax"])
 @pytest.mark.parametrize("spec", SPECS, ids=_ids(SPECS))
 def test_one_step_matches_the_reference_of_its_convention(spec, backend_name):
-    _matches_reference(spec, backend_name, NETWORKS, 1)
+    assert_matches_reference(spec, backend_name, NETWORKS, 1)
 
 
 LONG_SPECS = [s for s in SPECS if not s.centered]
@@ -116,7 +116,7 @@ LONG_SPECS = [s for s in SPECS if not s.centered]
 @pytest.mark.parametrize("backend_name", ["torch", "jax"])
 @pytest.mark.parametrize("spec", LONG_SPECS, ids=_ids(LONG_SPECS))
 def test_100_steps_match_the_reference_of_its_convention(spec, backend_name):
-    _matches_reference(spec, backend_name, LONG, STEPS)
+    assert_matches_reference(spec, backend_name, LONG, STEPS)
 
 
 # --- closed forms: the reference's first steps by hand, from the plain gradient g ------------
