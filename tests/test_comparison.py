@@ -17,7 +17,7 @@ import pytest
 
 import reference
 from crosscheck import examples
-from crosscheck.compare.comparison import Comparison
+from crosscheck.compare.comparison import Comparison, Disagreement
 from crosscheck.compare.magnitudes import magnitudes
 from crosscheck.compare.quantities import REPORTED, STACKED, Parameters, Place
 from crosscheck.compare.tolerances import AFTER_STEPS, FIRST_STEP, TOLERANCE, phase, tolerance
@@ -164,6 +164,21 @@ def test_one_number(ref, other, agree):
     comparison = Comparison("a")
     comparison.add_array("b", Place("x"), np.array([ref]), np.array([other]), 1e-12)
     assert comparison.agree is agree, comparison.worst
+
+
+@pytest.mark.parametrize(("abs_diff", "scale", "tol", "rel_diff", "excess"), [
+    (2.0, 4.0, 0.25, 0.5, 2.0), (0.0, 0.0, 1e-12, 0.0, 0.0), (1e-300, 0.0, 1e-12, math.inf,
+                                                                 math.inf),
+    (0.0, 1.0, 0.0, 0.0, 0.0), (1e-300, 1.0, 0.0, 1e-300, math.inf),
+], ids=["ratio", "nothing-against-zero", "something-against-zero", "exact-and-equal",
+        "exact-and-different"])
+def test_a_disagreement_measures_its_difference_in_units_of_what_is_allowed(
+        abs_diff, scale, tol, rel_diff, excess):
+    """rel_diff = |a − b| / scale and excess = rel_diff / tolerance; a tolerance of 0 (exact
+    agreement) allows no difference at all and a scale of 0 no relative one, without dividing
+    by zero."""
+    found = Disagreement(Place("x"), ("a", "b"), (1.0, 1.0), abs_diff, scale, tol)
+    assert (found.rel_diff, found.excess) == (rel_diff, excess)
 
 
 def test_beside_a_nan_the_finite_numbers_keep_their_own_scale_and_largest_difference():
