@@ -191,6 +191,16 @@ def test_beside_a_nan_the_finite_numbers_keep_their_own_scale_and_largest_differ
     assert comparison.agree, comparison.worst
     comparison.add_array("b", Place("y"), np.array([1.0, 2.0]), np.array([math.nan, 2.5]), 1e-12)
     assert not comparison.agree and comparison.max_abs_diff == 0.5
+    assert comparison.worst.abs_diff == math.inf     # finite on one backend only
+
+
+def test_beside_a_nan_small_numbers_keep_their_small_scale():
+    """The NaN's place adds nothing to the scale: numbers of 1e-3 beside it are judged at
+    1e-12 of 1e-3, so a difference of 1e-14 (1e-11 of them) is caught."""
+    ref = np.array([1e-3, math.nan])
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), ref, ref + np.array([1e-14, 0.0]), 1e-12)
+    assert not comparison.agree and comparison.worst.place == Place("x", index=(0,))
 
 
 @pytest.mark.parametrize(("ref", "other", "problem"), [
@@ -206,15 +216,33 @@ def test_arrays_that_cannot_be_compared_number_by_number(ref, other, problem):
 
 
 def test_a_stack_is_judged_network_by_network_on_each_networks_scale():
-    """Network 0's numbers are 1e6 times network 1's: a difference of 1e-9 of network 1's
-    values is caught there though it is tiny beside network 0's."""
-    ref = np.array([[1e6, 2e6], [1.0, 2.0]])
+    """Network 0's numbers are 1e6 times network 1's and 1e26 times network 2's: a difference
+    of 1e-9 of network 2's values is caught there though it is tiny beside the others', and
+    network 0's rounding (1e-14 of its own values) is not."""
+    ref = np.array([[1e6, 2e6], [1.0, 2.0], [-2e-20, 1e-20]])
     other = ref.copy()
-    other[1, 1] *= 1 + 1e-9
+    other[0, 1] *= 1 + 1e-14
+    other[2, 0] *= 1 + 1e-9
     comparison = Comparison("a", stacked=True)
     comparison.add_array("b", Place("x"), ref, other, 1e-12)
-    assert comparison.per_network[0] == 0 and comparison.per_network[1] > 1
-    assert comparison.worst.network == 1 and comparison.worst.place == Place("x", index=(1,))
+    assert comparison.per_network[0] < 1 and comparison.per_network[1] == 0
+    assert comparison.per_network[2] > 1
+    assert comparison.worst.network == 2 and comparison.worst.place == Place("x", index=(0,))
+
+
+def test_each_network_of_a_stack_of_matrices_keeps_its_own_worst_over_every_array():
+    """Stacks of matrices (networks × rows × columns): each network's scale is its own matrix's
+    largest magnitude, and its worst ratio is the worst over every array compared, whichever
+    array it was in."""
+    ref = np.stack([np.full((2, 3), 1e6), np.full((2, 3), -1e-3)])
+    planted = ref.copy()
+    planted[1, 1, 2] += 1e-13               # 1e-10 of network 1's scale of 1e-3: caught
+    comparison = Comparison("a", stacked=True)
+    comparison.add_array("b", Place("x", 0), ref, planted, 1e-12)
+    comparison.add_array("b", Place("x", 1), ref, ref, 1e-12)
+    assert comparison.per_network[0] == 0 and comparison.per_network[1] > 1, \
+        comparison.per_network
+    assert (comparison.worst.network, comparison.worst.place) == (1, Place("x", 0, index=(1, 2)))
 
 
 def test_the_policy_judges_one_step_as_the_first_step_is():
@@ -245,6 +273,32 @@ def test_the_comparison_counts_the_numbers_compared_and_those_past_their_toleran
     comparison.add_array("b", Place("x", 0), ref, other, 1e-12)
     comparison.add_array("b", Place("x", 1), ref[0], ref[0], 1e-12)
     assert (comparison.compared, comparison.differing) == (9, 1)
+    assert comparison.max_abs_diff == abs(other[0, 1] - ref[0, 1])
+
+
+def test_an_array_alone_is_judged_against_its_largest_value_not_row_by_row():
+    """Outside a stack the whole array is one scale: rounding of 1e-14 of its largest value
+    agrees in a row of values a million times smaller."""
+    ref = np.array([[1.0, 1.0], [1e-6, 1e-6]])
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), ref, ref + np.array([[0.0, 0.0], [1e-14, 0.0]]), 1e-12)
+    assert comparison.agree, comparison.worst
+
+
+def test_negative_numbers_are_judged_against_their_magnitude():
+    """An array of negative numbers off by rounding agrees: its scale is its largest |v|."""
+    ref = np.array([-4.0, -2.0])
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), ref, ref * (1 + 1e-15), 1e-12)
+    assert comparison.agree, comparison.worst
+
+
+def test_when_everything_agrees_exactly_the_first_number_compared_is_reported():
+    """Ties keep the first number found: with every difference 0, the worst is the first."""
+    comparison = Comparison("a")
+    for layer in range(3):
+        comparison.add_array("b", Place("x", layer), np.ones(2), np.ones(2), 1e-12)
+    assert comparison.worst.place == Place("x", 0, index=(0,)), comparison.worst
 
 
 def test_a_comparison_judges_one_step_unless_told_otherwise():
@@ -299,3 +353,14 @@ def test_after_a_long_run_each_array_is_judged_against_its_largest_value_not_its
     planted = dataclasses.replace(result, params_after=params)
     assert compared(result, planted, scales, steps=100).agree
     assert not compared(result, planted, scales, steps=1).agree
+    weights[k] += 1.5e-9 * np.abs(weights).max()          # 2e-9 of it in all: past 1e-9
+    params = (Parameters(weights, result.params_after[0].bias), *result.params_after[1:])
+    planted = dataclasses.replace(result, params_after=params)
+    assert not compared(result, planted, scales, steps=100).agree
+
+
+def test_the_tolerances_are_the_documented_ones():
+    """docs/conventions.md and the JSON's ``tolerance``: 256 ε on a first step (ε = 2⁻⁵² in
+    float64, 2⁻²³ in float32), 1e-9 and 1e-4 of the array's largest value after more steps."""
+    assert TOLERANCE == {("float64", FIRST_STEP): 256 * 2.0**-52, ("float64", AFTER_STEPS): 1e-9,
+                         ("float32", FIRST_STEP): 256 * 2.0**-23, ("float32", AFTER_STEPS): 1e-4}
