@@ -123,7 +123,7 @@ def _probabilities(p, A, T):
     q = np.maximum(p * (1 - p), losses.SLOPE_FLOOR)
     moves = 1 / q + np.abs(T - p) * np.abs(1 - 2 * p) / q**2
     bound = np.exp(losses.LOG_FLOOR)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):     # x/0 and 0/0 where not taken
         slopes = np.where(p > bound, np.abs(T) / p, 0) + np.where(1 - p > bound,
                                                                    np.abs(1 - T) / (1 - p), 0)
     return (np.abs(T) + p) / q + moves * A, slopes * A
