@@ -22,7 +22,7 @@ import pytest
 
 import reference
 from crosscheck.compare.magnitudes import after_optimizer, magnitudes
-from crosscheck.compare.quantities import Parameters
+from crosscheck.compare.quantities import Parameters, Result
 from crosscheck.runs import sweep
 from reference.optimizers import Optimizer
 from reference.types import ACTIVATIONS, LOSS_OUTPUTS, LOSSES
@@ -192,6 +192,18 @@ def _stack(loss, out, rule, seed):
     return arch, (stack, X, T)
 
 
+def _slice(result, k):
+    """Network ``k`` of a stacked Result as a Result of its own."""
+    def take(array):
+        return None if array is None else np.asarray(array)[k]
+
+    return Result(take(result.loss_before),
+                  tuple(Parameters(take(p.weights), take(p.bias)) for p in result.gradients),
+                  tuple(take(e) for e in result.errors),
+                  tuple(Parameters(take(p.weights), take(p.bias)) for p in result.params_after),
+                  take(result.losses))
+
+
 def _network(result, k):
     """Network ``k``'s slice of a stacked Result's errors and gradients."""
     return ([e[k] for e in result.errors],
@@ -318,3 +330,13 @@ def test_the_scales_after_an_optimizer_step_are_what_their_formula_says(optimize
                 assert_matches(f"network {k} layer {layer} bias", got.params_after[layer].bias[k],
                                b)
         assert_matches(f"network {k} losses", got.losses[k], scales.losses[k] + moved)
+    # One network alone (as `crosscheck run` calls it) gets its own slice of the stack's scales.
+    net, X0, T0 = sweep.network((stack, X, T), 0)
+    alone = _slice(result, 0)
+    with np.errstate(all="ignore"):
+        scales_alone = magnitudes(net, X0, T0, loss, rule, arch.learning_rate, alone)
+        one = after_optimizer(net, X0, T0, loss, scales_alone, alone)
+    assert_matches("network 0 alone: losses", one.losses, got.losses[0])
+    for layer, params in enumerate(one.params_after):
+        assert_matches(f"network 0 alone: layer {layer} weights", params.weights,
+                       got.params_after[layer].weights[0])
