@@ -104,6 +104,24 @@ def assert_matches_reference(spec, backend_name, networks, steps):
                                  backend=f"{backend_name} {spec} {name} {mode}", against="numpy")
 
 
+@pytest.mark.parametrize(("name", "framework_class"), [
+    ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop")])
+def test_the_defaults_are_torch_optims_own(name, framework_class):
+    """``Optimizer(name)`` means torch.optim's optimizer with nothing set: every setting it
+    takes defaults to what the torch.optim class's signature says (and ``eps_in_sqrt`` to
+    optax.rmsprop's)."""
+    import inspect
+
+    torch, optax = pytest.importorskip("torch"), pytest.importorskip("optax")
+    signature = inspect.signature(getattr(torch.optim, framework_class)).parameters
+    spec = Optimizer(name)
+    for setting in reference.optimizers.HYPERPARAMETERS[name]:
+        default = (inspect.signature(optax.rmsprop).parameters[setting].default
+                   if setting == "eps_in_sqrt" else signature[setting].default)
+        ours = getattr(spec, setting)
+        assert ours == default, f"{name}.{setting}: {ours!r}, in the framework: {default!r}"
+
+
 @pytest.mark.parametrize("backend_name", ["torch", "jax"])
 @pytest.mark.parametrize("spec", SPECS, ids=_ids(SPECS))
 def test_one_step_matches_the_reference_of_its_convention(spec, backend_name):
