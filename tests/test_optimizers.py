@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -102,6 +103,54 @@ def assert_matches_reference(spec, backend_name, networks, steps):
                                  _train(reference, spec, name, mode, steps),
                                  example(name).layers, steps=steps,
                                  backend=f"{backend_name} {spec} {name} {mode}", against="numpy")
+
+
+REFUSED = [
+    ("convention", dict(name="sgd", convention="pytorch"), "unknown convention 'pytorch'"),
+    ("one-beta", dict(name="adam", betas=(0.9,)), "betas must be two numbers"),
+    ("beta1-negative", dict(name="adam", betas=(-0.1, 0.999)), "betas must be a finite number"),
+    ("beta2-nan", dict(name="adam", betas=(0.9, float("nan"))), "betas must be a finite number"),
+    ("eps-negative", dict(name="adam", eps=-1e-8), "eps must be a finite number >= 0"),
+    ("beta1-one", dict(name="adam", betas=(1.0, 0.999)), "must be below 1"),
+    ("beta2-one", dict(name="adam", betas=(0.9, 1.0)), "must be below 1"),
+    ("alpha-one", dict(name="rmsprop", alpha=1.0), "must be below 1"),
+    ("momentum-one", dict(name="sgd", momentum=1.0), "must be below 1"),
+    ("dampening-past-one", dict(name="sgd", momentum=0.5, dampening=1.0 + 2**-52),
+     "dampening at most 1"),
+    ("foreign-setting", dict(name="sgd", alpha=0.5), "sgd takes no alpha"),
+    ("nesterov-without-momentum", dict(name="sgd", nesterov=True), "nesterov needs sgd"),
+    ("nesterov-with-dampening", dict(name="sgd", momentum=0.9, dampening=0.1, nesterov=True),
+     "nesterov needs sgd"),
+    ("nesterov-on-rmsprop", dict(name="rmsprop", momentum=0.9, nesterov=True),
+     "rmsprop takes no nesterov"),
+    ("dampening-in-keras", dict(name="sgd", convention="keras", momentum=0.5, dampening=0.1),
+     "dampening is torch's alone"),
+    ("eps-outside-in-torch", dict(name="rmsprop", convention="torch", eps_in_sqrt=False),
+     "eps_in_sqrt = false is optax's rmsprop option alone"),
+    ("eps-outside-in-adam", dict(name="adam", convention="optax", eps_in_sqrt=False),
+     "adam takes no eps_in_sqrt"),
+]
+# At the edges the contract allows: every one of these is accepted.
+ACCEPTED = [
+    dict(name="sgd", momentum=1 - 2**-53, dampening=1.0), dict(name="sgd", momentum=0.9,
+                                                               nesterov=True),
+    dict(name="adam", betas=(0.0, 1 - 2**-53), eps=0.0), dict(name="rmsprop", alpha=0.0),
+    dict(name="rmsprop", convention="optax", eps_in_sqrt=False),
+    dict(name="sgd", convention="keras", momentum=0.5),
+]
+
+
+@pytest.mark.parametrize(("settings", "message"), [(s, m) for _, s, m in REFUSED],
+                         ids=[i for i, _, _ in REFUSED])
+def test_an_optimizer_the_frameworks_do_not_define_is_refused_with_the_reason(settings, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        reference.optimizers.check(Optimizer(**settings))
+
+
+@pytest.mark.parametrize("settings", ACCEPTED, ids=str)
+def test_an_optimizer_at_the_edges_of_its_settings_is_accepted(settings):
+    spec = Optimizer(**settings)
+    assert reference.optimizers.check(spec) is spec
 
 
 @pytest.mark.parametrize(("name", "framework_class"), [
