@@ -211,6 +211,9 @@ FIRST_STEPS = [
     *[(Optimizer(n, "keras", eps=EPS, weight_decay=LAMBDA),
        lambda p, g: p * (1 - ETA * LAMBDA) - ETA * g / (np.abs(g) + EPS / np.sqrt(1 - B2)))
       for n in ("adam", "adamw")],
+    # AMSGrad's maximum of v, from v_max = 0, is v itself on the first step.
+    (Optimizer("adam", "keras", eps=EPS, amsgrad=True),
+     lambda p, g: p - ETA * g / (np.abs(g) + EPS / np.sqrt(1 - B2))),
     (Optimizer("rmsprop", "torch", eps=EPS, weight_decay=LAMBDA),
      lambda p, g: p - ETA * (g + LAMBDA * p) / (np.sqrt(1 - ALPHA) * np.abs(g + LAMBDA * p)
                                                 + EPS)),
