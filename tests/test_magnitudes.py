@@ -192,6 +192,12 @@ def _stack(loss, out, rule, seed):
     return arch, (stack, X, T)
 
 
+def _errors_and_gradients(result, k):
+    """Network ``k``'s errors and gradients in a stacked Result, as the oracle reads them."""
+    alone = _slice(result, k)
+    return alone.errors, alone.gradients
+
+
 def _slice(result, k):
     """Network ``k`` of a stacked Result as a Result of its own."""
     def take(array):
@@ -202,13 +208,6 @@ def _slice(result, k):
                   tuple(take(e) for e in result.errors),
                   tuple(Parameters(take(p.weights), take(p.bias)) for p in result.params_after),
                   take(result.losses))
-
-
-def _network(result, k):
-    """Network ``k``'s slice of a stacked Result's errors and gradients."""
-    return ([e[k] for e in result.errors],
-            [Parameters(g.weights[k], None if g.bias is None else g.bias[k])
-             for g in result.gradients])
 
 
 @pytest.mark.parametrize("rule", reference.RULES)
@@ -222,7 +221,8 @@ def test_every_magnitude_is_what_its_formula_says(loss, out, rule):
     scales = magnitudes(stack, X, T, loss, rule, arch.learning_rate, result)
     for k in range(len(X)):
         net, Xk, Tk = sweep.network((stack, X, T), k)
-        want = oracle(net, Xk, Tk, loss, rule, arch.learning_rate, *_network(result, k))
+        want = oracle(net, Xk, Tk, loss, rule, arch.learning_rate,
+                      *_errors_and_gradients(result, k))
         assert_matches("loss_before", scales.loss_before[k], np.sum(want["terms"]))
         assert_matches("losses", scales.losses[k], [np.sum(want["terms"])])
         assert_matches("loss_terms_before", scales.loss_terms_before[k], want["terms"])
@@ -263,7 +263,8 @@ def test_saturated_probabilities_are_what_the_formulas_say(loss):
     assert (p < math.exp(-100)).any() and (p == 1).any()
     for k in range(len(X)):
         net, Xk, Tk = sweep.network((stack, X, T), k)
-        want = oracle(net, Xk, Tk, loss, "exact", arch.learning_rate, *_network(result, k))
+        want = oracle(net, Xk, Tk, loss, "exact", arch.learning_rate,
+                      *_errors_and_gradients(result, k))
         assert_matches(f"network {k} loss_terms_before", scales.loss_terms_before[k],
                        want["terms"])
         assert_matches(f"network {k} errors", scales.errors[-1][k], want["errors"][-1])
@@ -317,10 +318,8 @@ def test_the_scales_after_an_optimizer_step_are_what_their_formula_says(optimize
         true = reference.gradients(net, Xk, Tk, loss, "exact")
         moved = 0.0
         for layer in range(len(net)):
-            pick = _network(result, k)[1][layer], _network(scales, k)[1][layer]
-            after = Parameters(result.params_after[layer].weights[k],
-                               None if net[layer].bias is None else
-                               result.params_after[layer].bias[k])
+            pick = _slice(result, k).gradients[layer], _slice(scales, k).gradients[layer]
+            after = _slice(result, k).params_after[layer]
             W, b, m = _after_oracle(net[layer], true.weights[layer], true.biases[layer], after,
                                     *pick)
             moved += m
