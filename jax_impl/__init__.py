@@ -22,6 +22,7 @@ from jax_impl.backprop import (  # noqa: E402
     step,
     train,
 )
+from jax_impl.padded import padded_step  # noqa: E402
 from reference.optimizers import Optimizer  # noqa: E402
 from reference.types import (  # noqa: E402
     ACTIVATIONS,
@@ -53,5 +54,5 @@ __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
     "Gradients", "Intermediates", "Layer", "Network", "Optimizer", "RuleUndefined",
     "StackedStep", "Supports", "as_network", "forward", "gradients", "intermediates", "loss",
-    "refuse_optimizer", "stacked_step", "step", "train", "version",
+    "padded_step", "refuse_optimizer", "stacked_step", "step", "train", "version",
 ]

@@ -77,3 +77,18 @@ TERMS = {
     "binary_cross_entropy@sigmoid": _per_element(_bce),
     "binary_cross_entropy_sum@sigmoid": _bce,
 }
+
+# Each loss's summands before any reduction: per element, or per sample for cross-entropy
+# (optax's softmax_cross_entropy sums a sample's classes). Padded stacks reduce them themselves
+# (jax_impl/padded.py).
+SUMMANDS = {
+    "half_sse": optax.l2_loss,
+    "sse": optax.squared_error,
+    "mse": optax.squared_error,
+    "cross_entropy": optax.softmax_cross_entropy,
+    "cross_entropy_sum": optax.softmax_cross_entropy,
+    "binary_cross_entropy": optax.sigmoid_binary_cross_entropy,
+    "binary_cross_entropy_sum": optax.sigmoid_binary_cross_entropy,
+    "binary_cross_entropy@sigmoid": _bce,
+    "binary_cross_entropy_sum@sigmoid": _bce,
+}

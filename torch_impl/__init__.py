@@ -33,6 +33,7 @@ from torch_impl.backprop import (
     step,
     train,
 )
+from torch_impl.padded import padded_step
 
 NAME = "torch"
 SUPPORTS = Supports()
@@ -49,5 +50,5 @@ __all__ = [
     "ACTIVATIONS", "DTYPES", "LOSSES", "MODES", "NAME", "RULES", "RULES_NEEDING_LR", "SUPPORTS",
     "Gradients", "Intermediates", "Layer", "Network", "Optimizer", "RuleUndefined",
     "StackedStep", "Supports", "as_network", "forward", "gradients", "intermediates", "loss",
-    "refuse_optimizer", "stacked_step", "step", "train", "version",
+    "padded_step", "refuse_optimizer", "stacked_step", "step", "train", "version",
 ]

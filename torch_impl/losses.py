@@ -81,3 +81,18 @@ TERMS = {
     "binary_cross_entropy@sigmoid": _per_element(_bce),
     "binary_cross_entropy_sum@sigmoid": _bce,
 }
+
+# Each loss's summands before any reduction: per element, or per sample for cross-entropy
+# (whose samples' terms are already summed over the classes). Padded stacks reduce them
+# themselves (torch_impl/padded.py).
+SUMMANDS = {
+    "half_sse": _half_squared,
+    "sse": _squared,
+    "mse": _squared,
+    "cross_entropy": _cross_entropy,
+    "cross_entropy_sum": _cross_entropy,
+    "binary_cross_entropy": _bce_logits,
+    "binary_cross_entropy_sum": _bce_logits,
+    "binary_cross_entropy@sigmoid": _bce,
+    "binary_cross_entropy_sum@sigmoid": _bce,
+}

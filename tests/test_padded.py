@@ -1,0 +1,167 @@
+"""Padded stacks (``reference/padded.py``): networks of many architectures in one call.
+
+* Each framework's ``padded_step`` gives every network what the same framework's
+  ``stacked_step`` gives its architecture's stack, which tests/test_sweep.py checks against the
+  one-network functions: padding changes nothing but the order of sums.
+* Every padded number is exactly zero: gradients and errors of padded neurons and inactive
+  slots, and the parameters there after the step; a zero network (no samples) stays zero.
+* The divisors of the losses against their definitions, and the sweep finds a bug planted in a
+  framework's padded step.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from crosscheck import cli
+from crosscheck.compare.comparison import Comparison
+from crosscheck.compare.magnitudes import magnitudes
+from crosscheck.compare.quantities import STACKED
+from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
+from crosscheck.runs import padded, sweep
+from reference.padded import LOSS_FORMS
+from reference.types import ACTIVATIONS, RULES, loss_form
+from tests.helpers import load_backend
+
+# A padded and an unpadded step are the same arithmetic with exact zeros added to some sums, in
+# another order of the nonzero terms: they agree to rounding, the float64 first-step tolerance
+# relative to the magnitude of each number's terms, as the sweep judges.
+RTOL = TOLERANCE[("float64", FIRST_STEP)]
+
+
+def draws():
+    """Architectures of 3 networks each, until every rule × mode, loss (as each backend's
+    tables key it), activation, bias kind and depth has been drawn."""
+    found = list(sweep.groups(11, 3 * 64, 3))
+    archs = [arch for arch, _ in found]
+    assert {(a.rule, a.mode) for a in archs} == {(r, m) for r in RULES for m in sweep.MODES}
+    assert {loss_form(a.loss, a.activations[-1]) for a in archs} == set(LOSS_FORMS)
+    assert {n for a in archs for n in a.activations} == set(ACTIVATIONS)
+    assert {n for a in archs for n in a.biases} == set(sweep.BIAS_KINDS)
+    assert {len(a.activations) for a in archs} == set(range(1, sweep.MAX_DEPTH + 1))
+    return found
+
+
+def assert_padded_matches(backend, mode, zeros=5):
+    """``backend``'s padded step of every drawn group of ``mode`` (and ``zeros`` zero networks
+    after them) against its stacked step of each group, number by number."""
+    module = load_backend(backend)
+    drawn = [(arch, group) for arch, group in draws() if arch.mode == mode]
+    count = sum(len(group[1]) for _, group in drawn)
+    stack = padded.pad(drawn, sweep.SHAPE, "float64", networks=count + zeros)
+    alone = [sweep.as_result(module.stacked_step(*group, arch.loss, arch.learning_rate,
+                                                 arch.rule, mode)) for arch, group in drawn]
+    with np.errstate(all="ignore"):
+        scales = [magnitudes(*group, arch.loss, arch.rule, arch.learning_rate, result)
+                  for (arch, group), result in zip(drawn, alone)]
+    comparison = Comparison(f"{backend} unpadded", padded.pad_results(alone, stack),
+                            quantities=STACKED, dtype="float64", steps=1, stacked=True,
+                            scales=padded.pad_results(scales, stack))
+    step = module.padded_step(stack, mode)
+    comparison.add(f"{backend} padded", sweep.as_result(step))
+    found = comparison.disagreement
+    assert found is None, f"{found}; {comparison.differing} of {comparison.compared} differ"
+    assert comparison.compared > 0 and np.all(step.loss_before[count:] == 0)
+    assert_padding_is_zero(drawn, step)
+
+
+def assert_padding_is_zero(drawn, step):
+    """Every number of ``step`` outside the networks' own layers, neurons, inputs and samples
+    is 0 (the masks here from each architecture's widths, not from the Padded stack)."""
+    depth, width = sweep.MAX_DEPTH, sweep.MAX_WIDTH
+    count = len(step.loss_before)
+    weights = np.zeros((count, depth, width, width), bool)
+    biases, errors = np.zeros((count, depth, width), bool), np.zeros((count, depth,
+                                                                      sweep.MAX_SAMPLES, width),
+                                                                     bool)
+    row = 0
+    for arch, (_, X, _) in drawn:
+        rows = slice(row, row + len(X))
+        row += len(X)
+        first = depth - len(arch.activations)
+        for slot, (inputs, outputs) in enumerate(zip(arch.widths, arch.widths[1:]),
+                                                 start=first):
+            weights[rows, slot, :outputs, :inputs] = True
+            biases[rows, slot, :outputs] = arch.biases[slot - first] == "present"
+            errors[rows, slot, :arch.samples, :outputs] = True
+    for slot, (grad_w, grad_b, error, layer) in enumerate(zip(
+            step.gradients.weights, step.gradients.biases, step.gradients.errors,
+            step.network)):
+        for name, array, mask in [("weight gradient", grad_w, weights[:, slot]),
+                                  ("weights after", layer.weights, weights[:, slot]),
+                                  ("bias gradient", grad_b, biases[:, slot]),
+                                  ("error", error, errors[:, slot])]:
+            assert np.all(array[~mask] == 0), f"slot {slot}: a {name} outside the network"
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+@pytest.mark.parametrize("mode", sweep.MODES)
+def test_padded_step_gives_each_network_what_its_stacked_step_gives(backend, mode):
+    assert_padded_matches(backend, mode)
+
+
+def test_divisors_are_those_of_each_loss():
+    """mean over elements for MSELoss and the binary cross-entropies, over samples for
+    CrossEntropyLoss, none for the sums; online, one sample's."""
+    drawn = draws()
+    stack = padded.pad(drawn, sweep.SHAPE, "float64")
+    rows = np.cumsum([0] + [len(group[1]) for _, group in drawn])[:-1]
+    for row, (arch, (_, _, T)) in zip(rows, drawn):
+        samples, outputs = T.shape[1:]
+        want = {"mse": samples * outputs, "cross_entropy": samples,
+                "binary_cross_entropy": samples * outputs}.get(arch.loss, 1)
+        online = {"mse": outputs, "binary_cross_entropy": outputs}.get(arch.loss, 1)
+        assert (stack.divisor()[row], stack.divisor(one_sample=True)[row]) == (want, online), \
+            arch.describe()
+
+
+def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch, tmp_path, capsys):
+    """PyTorch's padded proportional rule dividing by the whole matrix's sum instead of each
+    row's: found, and named in the worst network's own layers (not the padded stack's slots)."""
+    load_backend("torch")
+    from torch_impl import padded as torch_padded
+
+    real = torch_padded._send_back
+
+    def planted(rule, weights, neurons, error, grad_w, lr):
+        if rule == "proportional":
+            return error @ (weights / weights.sum((-2, -1), keepdim=True))
+        return real(rule, weights, neurons, error, grad_w, lr)
+
+    monkeypatch.setattr(torch_padded, "_send_back", planted)
+    code = cli.main(["sweep", "--count", "400", "--per-architecture", "10", "--rules",
+                     "proportional", "--backends", "numpy,torch", "--worst",
+                     str(tmp_path / "w.toml"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["disagreements"] > 0 and out["worst"]["backend"] == "torch"
+    arch = out["worst"]["architecture"]
+    depth = len(list(sweep.groups(0, 400, 10, rules=["proportional"]))[arch][0].activations)
+    assert out["worst"]["where"].startswith(("errors", "gradients", "params_after", "loss"))
+    assert f"[layer {depth}]" not in out["worst"]["where"]      # its own layers, not slots
+
+
+def test_the_sweep_finds_a_bug_planted_in_jax_padded_step(monkeypatch, tmp_path, capsys):
+    """JAX's padded raw_error sending g·W 1e-6 too long: found (its compiled function is built
+    again with the bug, and once more after)."""
+    load_backend("jax")
+    from jax_impl import padded as jax_padded
+
+    real = jax_padded._send_back
+
+    def planted(rule, weights, neurons, error, chain, grad_w, lr):
+        return real(rule, weights * (1 + 1e-6), neurons, error, chain, grad_w, lr)
+
+    monkeypatch.setattr(jax_padded, "_send_back", planted)
+    jax_padded._compiled.cache_clear()
+    try:
+        code = cli.main(["sweep", "--count", "200", "--per-architecture", "10", "--rules",
+                         "raw_error", "--backends", "numpy,jax", "--worst",
+                         str(tmp_path / "w.toml"), "--json"])
+    finally:
+        jax_padded._compiled.cache_clear()
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["worst"]["backend"] == "jax"
+    assert out["worst"]["where"].startswith(("errors", "gradients", "params_after"))

@@ -1,0 +1,174 @@
+"""``padded_step`` with torch autograd: a padded stack of networks of many architectures in one
+call (``reference/padded.py`` states the padding and the result).
+
+The graph is ``torch_impl/backprop.py``'s, with every choice an architecture makes taken per
+network: each activation is computed and each network's own selected (``torch.where``), each
+loss is torch.nn's function on the networks that use it, and every slot is a ``_PaddedDense``
+whose backward sends each network's rule's error to its input (the chain rule, by autograd,
+under ``exact``). Nothing is differentiated by hand. A gradient-descent update is
+``p − η·g``, the same number as ``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out
+because the learning rate differs per network.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from reference.padded import LOSS_FORMS, Padded, by_rule
+from reference.types import ACTIVATIONS, Gradients, Layer, StackedStep
+from torch_impl import activations, losses
+
+
+def _dense(a_prev, weights, bias, activation, neurons):
+    """One slot, a = f(a_prev Wᵀ + b) with each network's f, zero on padded neurons."""
+    z = a_prev @ weights.mT + bias.unsqueeze(-2)
+    a = z                                        # identity, unless the network's code says
+    for code, name in enumerate(ACTIVATIONS):
+        if name != "identity":
+            a = torch.where(activation == code, activations.FUNCTIONS[name](z), a)
+    return torch.where(neurons.unsqueeze(-2), a, 0.0)
+
+
+# --8<-- [start:send_back]
+def _send_back(rule: str, weights, neurons, error, grad_w, lr):
+    """The cotangent for a slot's input under ``rule`` (not ``exact``: autograd's own), as
+    ``torch_impl.backprop._send_back`` computes it; a padded row's sum is 0, and it is divided
+    by 1 instead (no error reaches it)."""
+    if rule == "raw_error":
+        return error @ weights
+    if rule == "raw_error_new_weights":
+        return error @ (weights - lr * grad_w)
+    return error @ (weights / torch.where(neurons.unsqueeze(-1),
+                                          weights.sum(-1, keepdim=True), 1.0))
+# --8<-- [end:send_back]
+
+
+class _RuledDense(torch.autograd.Function):
+    """A slot whose backward sends the rule's error, not the chain rule's, to its input; its
+    weight and bias gradients are autograd's VJPs of the same slot."""
+
+    @staticmethod
+    def forward(ctx, a_prev, weights, bias, activation, neurons, rule, lr):
+        ctx.save_for_backward(a_prev, weights, bias, activation, neurons, lr)
+        ctx.rule = rule
+        return _dense(a_prev, weights, bias, activation, neurons)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_prev, weights, bias, activation, neurons, lr = ctx.saved_tensors
+        with torch.enable_grad():
+            w, b = weights.detach().requires_grad_(), bias.detach().requires_grad_()
+            grad_w, grad_b = torch.autograd.grad(
+                _dense(a_prev.detach(), w, b, activation, neurons), [w, b], grad)
+        grad_in = _send_back(ctx.rule, weights, neurons, grad, grad_w, lr)
+        return grad_in, grad_w, grad_b, None, None, None, None
+
+
+def _outputs(W, b, p, X, rule, lr):
+    """Every slot's output a_l under ``rule``; an inactive slot's is its input."""
+    a, outs = X, []
+    for slot, (weights, bias) in enumerate(zip(W, b)):
+        activation, neurons = p["activations"][:, slot, None, None], p["neurons"][:, slot]
+        if rule == "exact":
+            dense = _dense(a, weights, bias, activation, neurons)
+        else:
+            dense = _RuledDense.apply(a, weights, bias, activation, neurons, rule, lr)
+        a = torch.where(p["active"][:, slot, None, None], dense, a)
+        outs.append(a)
+    return outs
+
+
+def _loss(outputs, T, p, elements, divisor):
+    """Each network's loss: its loss's summands (torch.nn's functions) over its real samples
+    and outputs, divided as that loss divides. Cross-entropy's padded classes get the lowest
+    logit, whose probability is 0."""
+    E = outputs.new_zeros(len(outputs))
+    for code in p["losses"].unique().tolist():
+        rows = torch.nonzero(p["losses"] == code)[:, 0]
+        form, a, t = LOSS_FORMS[code], outputs[rows], T[rows]
+        if form.startswith("cross_entropy"):
+            a = torch.where(p["neurons"][rows, -1, None, :], a, torch.finfo(a.dtype).min)
+        terms = losses.SUMMANDS[form](a, t)
+        kept = elements[rows] if terms.ndim == 3 else p["samples"][rows]
+        summed = torch.where(kept, terms, 0.0).sum(tuple(range(1, terms.ndim)))
+        E = E.index_put((rows,), summed / divisor[rows])
+    return E
+
+
+def _gradients(W, b, p, X, T, rule, elements, divisor, errors=False):
+    """(E, ∂E/∂W and ∂E/∂b per slot, and with ``errors`` every slot's error): one autograd
+    call for the parameters and every a_l."""
+    W = [w.detach().requires_grad_() for w in W]
+    b = [v.detach().requires_grad_() for v in b]
+    outs = _outputs(W, b, p, X, rule, p["lr"][:, None, None])
+    E = _loss(outs[-1], T, p, elements, divisor)
+    found = torch.autograd.grad(E.sum(), [*W, *b, *(outs if errors else ())])
+    depth = len(W)
+    grad_b = [torch.where(p["train_bias"][:, slot, None], g, 0.0)
+              for slot, g in enumerate(found[depth : 2 * depth])]
+    # Errors in the tutorials' sign, e_l = −∂E/∂a_l; zero in inactive slots.
+    errs = [torch.where(p["active"][:, slot, None, None], -g, 0.0)
+            for slot, g in enumerate(found[2 * depth :])]
+    return E.detach(), list(found[:depth]), grad_b, errs
+
+
+def _descend(params, grads, lr):
+    """p − η·g for every parameter, with each network's η."""
+    return [q - lr.reshape((-1,) + (1,) * (q.ndim - 1)) * g for q, g in zip(params, grads)]
+
+
+def _online(W, b, p, rule, elements, one):
+    """The parameters after one update per sample, in order. The networks come in decreasing
+    order of their samples (``by_rule``), so the i-th update is computed for the first networks
+    only: those that have an i-th sample (for the others it is an update by zero)."""
+    W, b = [w.clone() for w in W], [v.clone() for v in b]
+    counts, one = p["samples"].sum(-1), torch.from_numpy(one)
+    for i in range(p["X"].shape[1]):
+        n = int((counts > i).sum())
+        if n == 0:
+            break
+        first = {name: value[:n] for name, value in p.items()}
+        first["samples"] = first["samples"][:, i : i + 1]
+        _, gw, gb, _ = _gradients([w[:n] for w in W], [v[:n] for v in b], first,
+                                  first["X"][:, i : i + 1], first["T"][:, i : i + 1], rule,
+                                  elements[:n, i : i + 1], one[:n])
+        for parameter, step in zip(W + b, _descend([q[:n] for q in W + b], gw + gb,
+                                                   first["lr"])):
+            parameter[:n] = step
+    return W, b
+
+
+def _one_rule(padded: Padded, mode: str, rule: str) -> StackedStep:
+    """``padded_step`` for networks that all follow ``rule``."""
+    p = {name: torch.from_numpy(value) for name, value in padded._asdict().items()}
+    p["activations"], p["losses"] = p["activations"].long(), p["losses"].long()
+    X, T, lr = p["X"], p["T"], p["lr"]
+    W, b = list(p["weights"].unbind(1)), list(p["biases"].unbind(1))
+    elements, divisor = torch.from_numpy(padded.elements()), torch.from_numpy(padded.divisor())
+    loss_before, grad_w, grad_b, errors = _gradients(W, b, p, X, T, rule, elements, divisor,
+                                                     errors=True)
+    # Batch: one update along these gradients; online: one per sample, in order.
+    if mode == "batch":
+        W_after, b_after = _descend(W, grad_w, lr), _descend(b, grad_b, lr)
+    else:
+        W_after, b_after = _online(W, b, p, rule, elements, padded.divisor(one_sample=True))
+    with torch.no_grad():
+        W_after, b_after = [w.detach() for w in W_after], [v.detach() for v in b_after]
+        loss_after = _loss(_outputs(W_after, b_after, p, X, "exact", None)[-1], T, p,
+                           elements, divisor)
+    return StackedStep(
+        loss_before.numpy(),
+        Gradients(tuple(g.numpy() for g in grad_w), tuple(g.numpy() for g in grad_b),
+                  tuple(e.numpy() for e in errors)),
+        tuple(Layer(w.numpy(), v.numpy(), "padded") for w, v in zip(W_after, b_after)),
+        loss_after.numpy())
+
+
+def padded_step(padded: Padded, mode: str) -> StackedStep:
+    """Loss, gradients, one plain gradient-descent step and the loss after it, for every
+    network of ``padded`` (see ``reference/padded.py``). The networks of each rule are computed
+    together, so that the graph is the rule's, as in ``torch_impl/backprop.py``."""
+    return by_rule(padded, mode, _one_rule)
+
+
+__all__ = ["padded_step"]
