@@ -279,8 +279,12 @@ def torch_proportional_over_the_whole_matrix(monkeypatch):
 def test_the_sweep_finds_a_bug_planted_in_one_backend(torch_proportional_over_the_whole_matrix,
                                                       tmp_path, capsys):
     worst = tmp_path / "worst.toml"
-    code, out = _sweep(capsys, "--count", "400", "--per-architecture", "100", "--rules",
-                       "proportional", "--backends", "numpy,torch", "--worst", str(worst))
+    # Groups of PADDED_BELOW networks or more are computed by stacked_step, one group a call
+    # (tests/test_padded.py plants one in the padded step).
+    per = str(sweep.PADDED_BELOW)
+    code, out = _sweep(capsys, "--count", str(2 * sweep.PADDED_BELOW), "--per-architecture", per,
+                       "--rules", "proportional", "--backends", "numpy,torch", "--worst",
+                       str(worst))
     assert code == 1 and not out["ok"] and out["disagreements"] > 0
     assert out["worst"]["backend"] == "torch" and out["max_rel_diff"] > 1e-3
     # The file reproduces the disagreement through `check` (exit 1), and numpy alone agrees.
@@ -303,9 +307,9 @@ def test_the_sweep_finds_a_bug_planted_in_jax(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(backprop, "_send_back", planted)
     backprop._stacked_fn.cache_clear()
     try:
-        code, out = _sweep(capsys, "--count", "300", "--per-architecture", "100", "--rules",
-                           "raw_error", "--backends", "numpy,jax",
-                           "--worst", str(tmp_path / "w.toml"))
+        code, out = _sweep(capsys, "--count", str(3 * sweep.PADDED_BELOW), "--per-architecture",
+                           str(sweep.PADDED_BELOW), "--rules", "raw_error", "--backends",
+                           "numpy,jax", "--worst", str(tmp_path / "w.toml"))
     finally:
         backprop._stacked_fn.cache_clear()
     assert code == 1 and out["worst"]["backend"] == "jax"

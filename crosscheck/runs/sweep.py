@@ -51,12 +51,19 @@ from crosscheck.compare.magnitudes import after_optimizer, magnitudes
 from crosscheck.compare.quantities import STACKED, Parameters, Result
 from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
 from crosscheck.examples import writer
+from crosscheck.runs import padded as padded_module
 from reference.optimizers import CONVENTIONS, HYPERPARAMETERS, NAMES, Optimizer, check
 from reference.types import ACTIVATIONS, LOSS_OUTPUTS, LOSSES, MODES, RULES, Layer
 
 BIAS_KINDS = ("present", "absent", "frozen")
 MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES = 4, 16, 8
-PER_ARCHITECTURE = 4000
+PER_ARCHITECTURE = 20
+SHAPE = (MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES)
+# Groups smaller than this are computed as padded stacks of many architectures, in calls of
+# about PADDED_CALL networks; a larger group is computed alone, where a framework's cost per
+# architecture (JAX's compilation, 0.2 s) is less than padding costs it (benchmarks/README.md).
+PADDED_BELOW = 512
+PADDED_CALL = 2048
 # Learning rates are log-uniform in [1e-3, 1e-1] times 4 / (the widest layer): a layer's
 # curvature grows with its width, and larger steps on wide identity or relu layers make 8 online
 # updates blow up (to inf in float64) before the pass ends, which tests divergence, not
@@ -241,15 +248,27 @@ class SweepReport:
         return self.networks / self.seconds if self.seconds > 0 else math.inf
 
 
-def _warm_up(modules: dict, dtype: str) -> float:
-    """Seconds for one tiny stacked step on every backend: the frameworks' first-call costs
-    (PyTorch's SGD imports torch._dynamo, about 1.5 s) kept out of the sweep's own seconds."""
+def _warm_up(modules: dict, dtype: str, padded: bool) -> float:
+    """Seconds for one tiny stacked step on every backend, and with ``padded`` one padded
+    step in each mode on every framework (of draws of their own, not the sweep's): the
+    frameworks' first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX compiles
+    its padded step once per mode, a few seconds) kept out of the sweep's own seconds."""
     began = time.perf_counter()
     arch = Architecture((1, 1), ("identity",), ("absent",), 1, "half_sse", "exact", "batch", 0.1)
     group = draw_group(np.random.default_rng(0), arch, 1)
-    for module in modules.values():
+    stack = padded_module.pad(list(groups(0, 256, 16)), SHAPE, dtype) if padded else None
+    for name, module in modules.items():
         module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode, dtype)
+        for mode in MODES if padded and name != "numpy" else ():
+            module.padded_step(stack, mode)
     return time.perf_counter() - began
+
+
+def _padded(modules: dict, report: SweepReport) -> bool:
+    """Whether the sweep computes padded stacks: plain gradient descent, and every framework
+    has a ``padded_step`` (else one stacked step per group, as for the optimizers)."""
+    return not report.optimizers and all(hasattr(module, "padded_step")
+                                         for name, module in modules.items() if name != "numpy")
 
 
 @contextmanager
@@ -320,42 +339,109 @@ def _arrays(group):
 
 def _run(modules: dict, report: SweepReport, progress):
     """Draw, compute and compare every group; return the group with the worst network."""
-    worst_group = None
     k, n = report.shard
     sizes = plan(report.count, report.per_architecture)
     mine = [i for i in range(len(sizes)) if i % n == k - 1]
     report.networks = sum(sizes[i] for i in mine)
-    report.setup_seconds = _warm_up(modules, report.dtype)
+    padded = _padded(modules, report)
+    report.setup_seconds = _warm_up(modules, report.dtype, padded)
     start = time.perf_counter()
     draws = groups(report.seed, sum(sizes), report.per_architecture, report.rules,
                    accepted_by(modules) if report.optimizers else None)
+    worst, pending = None, {mode: [] for mode in MODES}
     for arch_index, (arch, group) in enumerate(draws):
         if arch_index % n != k - 1:
             continue                    # drawn, so that the next draws are the sweep's own
         report.architectures.append(arch)
         report.indices.append(arch_index)
-        results = {}
-        optimizer = {"optimizer": arch.optimizer} if arch.optimizer else {}
-        for name, module in modules.items():
-            began = time.perf_counter()
-            results[name] = as_result(module.stacked_step(
-                *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype,
-                **optimizer))
-            report.seconds_by_backend[name] += time.perf_counter() - began
-        blew_up = diverged(results["numpy"])
-        comparison = compare_group(arch, group, results, report.dtype, ~blew_up)
-        if comparison.worst is not None and (
-                report.worst is None or comparison.worst.excess > report.worst.excess):
-            report.worst, report.worst_architecture = comparison.worst, arch_index
-            worst_group = (arch, group)
-        report.diverged += int(blew_up.sum())
-        report.max_abs_diff = max(report.max_abs_diff, comparison.max_abs_diff)
-        if comparison.per_network is not None:
-            report.disagreements += int((comparison.per_network > 1).sum())
+        if not padded or len(group[1]) >= PADDED_BELOW:
+            worst = _fold(report, worst, _check_group(modules, report, arch, group),
+                          [(arch_index, arch, group)])
+        else:
+            waiting = pending[arch.mode]
+            waiting.append((arch_index, arch, group))
+            if sum(len(g[2][1]) for g in waiting) >= PADDED_CALL:
+                worst = _fold(report, worst, _check_padded(modules, report, waiting), waiting)
+                waiting.clear()
         if progress:
             progress("sweep", len(report.indices), len(mine))
+    for waiting in pending.values():
+        if waiting:
+            worst = _fold(report, worst, _check_padded(modules, report, waiting), waiting)
     report.seconds = time.perf_counter() - start
-    return worst_group
+    return worst
+
+
+def _fold(report: SweepReport, worst, checked, drawn):
+    """Count a checked (Comparison, diverged count) of the ``drawn`` groups ((index,
+    architecture, group) each, their networks in order) into ``report``; return the worst
+    (architecture, group) so far."""
+    comparison, blew_up = checked
+    report.diverged += blew_up
+    report.max_abs_diff = max(report.max_abs_diff, comparison.max_abs_diff)
+    if comparison.per_network is not None:
+        report.disagreements += int((comparison.per_network > 1).sum())
+    found = comparison.worst
+    if found is None or (report.worst is not None and found.excess <= report.worst.excess):
+        return worst
+    first = 0
+    for arch_index, arch, group in drawn:
+        if found.network < first + len(group[1]):
+            report.worst = dataclasses.replace(found, network=found.network - first)
+            report.worst_architecture = arch_index
+            return arch, group
+        first += len(group[1])
+    raise AssertionError("a worst network outside the groups compared")
+
+
+def _check_group(modules: dict, report: SweepReport, arch: Architecture, group):
+    """(Comparison, diverged count) of one group on every module, one stacked step each."""
+    results = {}
+    optimizer = {"optimizer": arch.optimizer} if arch.optimizer else {}
+    for name, module in modules.items():
+        began = time.perf_counter()
+        results[name] = as_result(module.stacked_step(
+            *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype,
+            **optimizer))
+        report.seconds_by_backend[name] += time.perf_counter() - began
+    blew_up = diverged(results["numpy"])
+    return compare_group(arch, group, results, report.dtype, ~blew_up), int(blew_up.sum())
+
+
+def _check_padded(modules: dict, report: SweepReport, drawn):
+    """(Comparison, diverged count) of the ``drawn`` groups of one mode: the NumPy reference
+    one group at a time, as ever, and every framework on them all as one padded stack
+    (``reference/padded.py``), compared with the reference in the stack's rows and slots."""
+    mode = drawn[0][1].mode
+    began = time.perf_counter()
+    results = [as_result(modules["numpy"].stacked_step(
+        *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype))
+        for _, arch, group in drawn]
+    report.seconds_by_backend["numpy"] += time.perf_counter() - began
+    with np.errstate(all="ignore"):
+        scales = [magnitudes(*group, arch.loss, arch.rule, arch.learning_rate, result)
+                  for (_, arch, group), result in zip(drawn, results)]
+    stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE, report.dtype)
+    reference = padded_module.pad_results(results, stack)
+    computed = {}
+    for name, module in modules.items():
+        if name != "numpy":
+            began = time.perf_counter()
+            computed[name] = as_result(module.padded_step(stack, mode))
+            report.seconds_by_backend[name] += time.perf_counter() - began
+    blew_up = np.concatenate([diverged(result) for result in results])
+    comparison = Comparison("numpy", _select(reference, np.flatnonzero(~blew_up)),
+                            quantities=STACKED, dtype=report.dtype, steps=1, stacked=True,
+                            scales=_select(padded_module.pad_results(scales, stack),
+                                           np.flatnonzero(~blew_up)))
+    for name, result in computed.items():
+        comparison.add(name, _select(result, np.flatnonzero(~blew_up)))
+    if comparison.worst is not None and comparison.worst.network is not None:
+        row = int(np.flatnonzero(~blew_up)[comparison.worst.network])
+        comparison.worst = dataclasses.replace(
+            comparison.worst, network=row,
+            place=padded_module.own_place(comparison.worst.place, stack, row))
+    return comparison, int(blew_up.sum())
 
 
 def merge(reports: list[SweepReport], seconds: float) -> SweepReport:
@@ -406,6 +492,24 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
         comparison.worst = dataclasses.replace(comparison.worst,
                                                network=int(kept[comparison.worst.network]))
     return comparison
+
+
+def _concatenate(results: list[Result]) -> Result:
+    """Stacked Results one after the other, as one."""
+    if len(results) == 1:
+        return results[0]
+
+    def cat(arrays):
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    def params(layers):
+        return tuple(Parameters(cat([p.weights for p in each]), cat([p.bias for p in each]))
+                     for each in zip(*layers))
+
+    return Result(cat([r.loss_before for r in results]),
+                  params([r.gradients for r in results]),
+                  tuple(cat(list(each)) for each in zip(*(r.errors for r in results))),
+                  params([r.params_after for r in results]), cat([r.losses for r in results]))
 
 
 def _select(result: Result, kept) -> Result:
