@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "crosscheck.backends"
 class Backend(Protocol):
     """What a backend provides: the functions of the contract (``reference/__init__.py``) and
     its framework's version. ``stacked_step`` is needed by ``crosscheck sweep`` only,
+    ``padded_step`` by its padded stacks only (the frameworks have it, the reference does not),
     ``intermediates`` by the quantities z, δ and the terms of E only (without it they are left
     to the other backends), and ``SUPPORTS`` (a ``reference.Supports``) is optional: without it,
     everything is supported."""

@@ -79,6 +79,11 @@ Functions
     (networks, outputs, inputs), X (networks, samples, inputs), losses (networks,)), and each
     network gets exactly what ``loss``, ``gradients`` and ``step`` would give it alone, in one
     call. ``crosscheck sweep`` checks thousands of random networks a second this way.
+``padded_step(padded, mode)`` (the frameworks only)
+    -> ``StackedStep`` for a ``reference.padded.Padded`` stack: networks of many architectures,
+    padded to one shape, in one call, with plain gradient descent (``reference/padded.py``
+    states the padding). The reference has none: ``crosscheck sweep`` computes it one
+    architecture at a time, unpadded, and compares each framework's padded numbers with it.
 
 Bad arguments (an unknown name, mis-fitting shapes, a learning rate that is not a finite number
 > 0, a step count that is not a whole number >= 0) raise ``ValueError`` with one line that says
@@ -88,8 +93,10 @@ A backend
 ---------
 is a module with ``forward``, ``loss``, ``gradients``, ``step`` and ``train``, ``NAME`` (its
 name) and ``version()`` (its framework's version). ``stacked_step`` is needed by
-``crosscheck sweep`` only, and ``intermediates`` by the figures and comparisons of z, δ and the
-terms of E only (without it they are computed by the other backends alone). It may declare
+``crosscheck sweep`` only, ``padded_step`` by its groups of fewer than 512 networks only
+(without it, every group is a ``stacked_step``), and ``intermediates`` by the figures and
+comparisons of z, δ and the terms of E only (without it they are computed by the other
+backends alone). It may declare
 ``SUPPORTS = Supports(rules=..., modes=..., dtypes=..., losses=...)``
 when it computes less than everything, and the harness then skips the rest as "not supported".
 ``crosscheck.backends.Backend`` is the same as a ``typing.Protocol``, checked when a backend is
