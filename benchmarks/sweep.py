@@ -7,8 +7,8 @@ long sweep.
 * JAX's compile and run seconds per architecture with XLA's default options and with the
   sweep's quicker-compiling ones.
 * The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
-* ``--memory`` (instead of the above): resident set size after every architecture of a
-  ``--memory-count`` sweep (default 100,000 networks), as the operating system sees it and after
+* ``--memory`` (instead of the above): resident set size after about 100 evenly spaced
+  architectures of a ``--memory-count`` sweep (default 100,000 networks), as the operating system sees it and after
   handing freed memory back (gc and glibc's malloc_trim), to show that it stays flat.
 
 Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options`` and
@@ -114,7 +114,8 @@ def compile_options(count: int = 4000) -> list[dict]:
 
 
 def memory(modules, count: int, trim: bool) -> dict:
-    """RSS after every architecture of a ``count``-network sweep. With ``trim``, garbage is
+    """RSS after every architecture (about 100 of them, evenly spaced) of a ``count``-network
+    sweep at the default networks per architecture. With ``trim``, garbage is
     collected and glibc's malloc_trim hands freed memory back first, so the figure is what the
     process still holds; without it, what the operating system sees (glibc keeps freed memory
     for reuse)."""
@@ -122,6 +123,8 @@ def memory(modules, count: int, trim: bool) -> dict:
     samples = []
 
     def progress(_label, done, total):
+        if done % max(1, total // 100) and done != total:
+            return                        # about 100 samples, whatever the architectures
         if trim:
             gc.collect()
             libc.malloc_trim(0)
@@ -130,9 +133,9 @@ def memory(modules, count: int, trim: bool) -> dict:
     began = time.perf_counter()
     report = sweep.sweep(modules, count, seed=1, progress=progress)
     tail = samples[len(samples) // 2:]
-    return {"count": count, "trim": trim, "architectures": len(samples),
+    return {"count": count, "trim": trim, "architectures": len(report.architectures),
             "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
-            "rss_mib": samples, "first": samples[0], "last": samples[-1],
+            "samples": len(samples), "rss_mib": samples, "first": samples[0], "last": samples[-1],
             "second_half_min": min(tail), "second_half_max": max(tail),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 

@@ -263,8 +263,9 @@ def _add_sweep(command):
     sweep.add_argument("--rules", metavar="LIST", type=_rule_list, default=list(RULES),
                        help=f"comma-separated rules to draw from (default: {','.join(RULES)})")
     sweep.add_argument("--per-architecture", metavar="N", type=_positive_int, default=None,
-                       help="networks per drawn architecture (default 4000; fewer means more "
-                            "architectures, each compiled once by JAX)")
+                       help="networks per drawn architecture (default 20: a new architecture "
+                            "every 20 networks; groups under 512 are computed together as "
+                            "padded stacks, larger ones one architecture a call)")
     sweep.add_argument("--worst", metavar="FILE.toml", type=_writable_file,
                        default="sweep-worst.toml",
                        help="where to write the network with the largest difference "

@@ -1,13 +1,14 @@
 """``padded_step`` with torch autograd: a padded stack of networks of many architectures in one
 call (``reference/padded.py`` states the padding and the result).
 
-The graph is ``torch_impl/backprop.py``'s, with every choice an architecture makes taken per
-network: each activation is computed and each network's own selected (``torch.where``), each
-loss is torch.nn's function on the networks that use it, and every slot is a ``_PaddedDense``
-whose backward sends each network's rule's error to its input (the chain rule, by autograd,
-under ``exact``). Nothing is differentiated by hand. A gradient-descent update is
-``p − η·g``, the same number as ``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out
-because the learning rate differs per network.
+The graph is ``torch_impl/backprop.py``'s, with the choices an architecture makes taken per
+network: each activation is computed and each network's own kept (``torch.where``), and each
+loss is torch.nn's function on the networks that use it. The networks of each rule are computed
+together (``reference.padded.by_rule``), so that the graph is that rule's: the plain graph under
+``exact``, and under any other rule every slot a ``_RuledDense`` whose backward sends the rule's
+error to its input. Nothing is differentiated by hand. A gradient-descent update is ``p − η·g``,
+the same number as ``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out because the
+learning rate differs per network.
 """
 
 from __future__ import annotations

@@ -3,20 +3,28 @@
 What makes it fast, and why nothing is hidden by it:
 
 * Architectures are drawn first (widths, activations, bias kinds, samples, loss, rule, mode,
-  learning rate), then a group of networks for each, so that every group fills a batch.
-* Each backend takes a whole group in one call of its ``stacked_step``: NumPy and PyTorch run
-  their own code on arrays with a leading "network" axis (batched matrix products; autograd of
-  the sum of independent losses), JAX runs ``jax.vmap`` of its function, ``jit``-compiled once per
-  architecture and never again for new weights.
+  learning rate), then a group of networks for each: 20 by default, so that a sweep draws a
+  new architecture every 20 networks.
+* The NumPy reference takes each group in one call of its ``stacked_step``: its own code on
+  arrays with a leading "network" axis.
+* The frameworks take the groups of fewer than PADDED_BELOW networks of one mode together, about
+  PADDED_CALL networks at a time, as one padded stack (``reference/padded.py``: every network
+  padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and learning rate
+  chosen per network inside the call), each in a thread of its own while NumPy computes: so
+  PyTorch makes its eager calls, and JAX compiles its function, once per mode and not once per
+  architecture. A larger group is one ``stacked_step`` call of each framework (batched matrix
+  products and autograd of the sum of independent losses in PyTorch; ``jax.vmap`` of JAX's
+  function, compiled for that architecture), where compiling costs less than padding would.
 * With ``optimizers=True`` (``--optimizers``) every architecture also draws an optimizer, its
   convention and its settings (``draw_optimizer``), among those every backend computes, and the
   step is that optimizer's first update, in batch mode. Online, an optimizer's later updates
   within the step mix the samples' gradients, and where those cancel, the step inherits more
   rounding than the magnitudes of its terms say (measured: 1 network in 1,000 past the
   tolerance, at 7.6 times it); the online state is checked by ``tests/test_optimizers.py``.
-* Every network is still compared, element by element, with the NumPy reference on every other
-  backend: the loss, every weight and bias gradient, the rule's error at every layer, every
-  parameter after one step, and the loss after it.
+  These groups are never padded (a padded step is plain gradient descent).
+* Every network is still compared, element by element, with the NumPy reference (computed
+  unpadded) on every other backend: the loss, every weight and bias gradient, the rule's error
+  at every layer, every parameter after one step, and the loss after it.
 
 Every number is judged as ``crosscheck run`` judges it (``crosscheck/compare``): against the
 magnitude of the terms it is computed from, at the first step's tolerance. A network whose step
@@ -40,6 +48,7 @@ import math
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -250,13 +259,14 @@ class SweepReport:
 
 def _warm_up(modules: dict, dtype: str, padded: bool) -> float:
     """Seconds for one tiny stacked step on every backend, and with ``padded`` one padded
-    step in each mode on every framework (of draws of their own, not the sweep's): the
-    frameworks' first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX compiles
-    its padded step once per mode, a few seconds) kept out of the sweep's own seconds."""
+    step of PADDED_CALL networks in each mode on every framework (of draws of their own, not
+    the sweep's): the first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX
+    compiles its padded step once per mode, a few seconds; the first arrays of a call's size
+    are fresh memory from the OS, 0.3 s) kept out of the sweep's own seconds."""
     began = time.perf_counter()
     arch = Architecture((1, 1), ("identity",), ("absent",), 1, "half_sse", "exact", "batch", 0.1)
     group = draw_group(np.random.default_rng(0), arch, 1)
-    stack = padded_module.pad(list(groups(0, 256, 16)), SHAPE, dtype) if padded else None
+    stack = padded_module.pad(list(groups(0, PADDED_CALL)), SHAPE, dtype) if padded else None
     for name, module in modules.items():
         module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode, dtype)
         for mode in MODES if padded and name != "numpy" else ():
@@ -394,54 +404,77 @@ def _fold(report: SweepReport, worst, checked, drawn):
     raise AssertionError("a worst network outside the groups compared")
 
 
+# A network whose step blows up overflows NumPy's arithmetic; the sweep counts it as diverged
+# (``diverged``), so NumPy's warnings would only say so again, on stderr.
+_COUNTED_NOT_WARNED = {"over": "ignore", "invalid": "ignore"}
+
+
 def _check_group(modules: dict, report: SweepReport, arch: Architecture, group):
     """(Comparison, diverged count) of one group on every module, one stacked step each."""
     results = {}
     optimizer = {"optimizer": arch.optimizer} if arch.optimizer else {}
     for name, module in modules.items():
         began = time.perf_counter()
-        results[name] = as_result(module.stacked_step(
-            *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype,
-            **optimizer))
+        with np.errstate(**_COUNTED_NOT_WARNED):
+            results[name] = as_result(module.stacked_step(
+                *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype,
+                **optimizer))
         report.seconds_by_backend[name] += time.perf_counter() - began
     blew_up = diverged(results["numpy"])
     return compare_group(arch, group, results, report.dtype, ~blew_up), int(blew_up.sum())
 
 
 def _check_padded(modules: dict, report: SweepReport, drawn):
-    """(Comparison, diverged count) of the ``drawn`` groups of one mode: the NumPy reference
-    one group at a time, as ever, and every framework on them all as one padded stack
-    (``reference/padded.py``), compared with the reference in the stack's rows and slots."""
+    """(Comparison, diverged count) of the ``drawn`` groups of one mode: every framework on
+    them all as one padded stack (``reference/padded.py``), each in a thread of its own, while
+    the NumPy reference computes them one group at a time, as ever; then the frameworks'
+    numbers against the reference's in the stack's rows and slots."""
     mode = drawn[0][1].mode
+    stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE, report.dtype)
+    frameworks = {name: module for name, module in modules.items() if name != "numpy"}
+    with ThreadPoolExecutor(max_workers=len(frameworks)) as pool:
+        running = {name: pool.submit(_timed, module.padded_step, stack, mode)
+                   for name, module in frameworks.items()}
+        results, scales = _reference(modules["numpy"], report, drawn)
+        computed = {name: as_result(_counted(report, name, *future.result()))
+                    for name, future in running.items()}
+    kept = np.flatnonzero(~np.concatenate([diverged(result) for result in results]))
+    comparison = Comparison("numpy", _select(padded_module.pad_results(results, stack), kept),
+                            quantities=STACKED, dtype=report.dtype, steps=1, stacked=True,
+                            scales=_select(padded_module.pad_results(scales, stack), kept))
+    for name, result in computed.items():
+        comparison.add(name, _select(result, kept))
+    if comparison.worst is not None and comparison.worst.network is not None:
+        row = int(kept[comparison.worst.network])
+        comparison.worst = dataclasses.replace(
+            comparison.worst, network=row,
+            place=padded_module.own_place(comparison.worst.place, stack, row))
+    return comparison, len(stack.X) - len(kept)
+
+
+def _reference(numpy, report: SweepReport, drawn):
+    """The NumPy reference's stacked Result of every group, and their magnitudes."""
     began = time.perf_counter()
-    results = [as_result(modules["numpy"].stacked_step(
-        *group, arch.loss, arch.learning_rate, arch.rule, arch.mode, report.dtype))
-        for _, arch, group in drawn]
+    with np.errstate(**_COUNTED_NOT_WARNED):
+        results = [as_result(numpy.stacked_step(*group, arch.loss, arch.learning_rate,
+                                                arch.rule, arch.mode, report.dtype))
+                   for _, arch, group in drawn]
     report.seconds_by_backend["numpy"] += time.perf_counter() - began
     with np.errstate(all="ignore"):
         scales = [magnitudes(*group, arch.loss, arch.rule, arch.learning_rate, result)
                   for (_, arch, group), result in zip(drawn, results)]
-    stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE, report.dtype)
-    reference = padded_module.pad_results(results, stack)
-    computed = {}
-    for name, module in modules.items():
-        if name != "numpy":
-            began = time.perf_counter()
-            computed[name] = as_result(module.padded_step(stack, mode))
-            report.seconds_by_backend[name] += time.perf_counter() - began
-    blew_up = np.concatenate([diverged(result) for result in results])
-    comparison = Comparison("numpy", _select(reference, np.flatnonzero(~blew_up)),
-                            quantities=STACKED, dtype=report.dtype, steps=1, stacked=True,
-                            scales=_select(padded_module.pad_results(scales, stack),
-                                           np.flatnonzero(~blew_up)))
-    for name, result in computed.items():
-        comparison.add(name, _select(result, np.flatnonzero(~blew_up)))
-    if comparison.worst is not None and comparison.worst.network is not None:
-        row = int(np.flatnonzero(~blew_up)[comparison.worst.network])
-        comparison.worst = dataclasses.replace(
-            comparison.worst, network=row,
-            place=padded_module.own_place(comparison.worst.place, stack, row))
-    return comparison, int(blew_up.sum())
+    return results, scales
+
+
+def _timed(function, *args):
+    """(function(*args), the seconds it took)."""
+    began = time.perf_counter()
+    return function(*args), time.perf_counter() - began
+
+
+def _counted(report: SweepReport, name: str, value, seconds: float):
+    report.seconds_by_backend[name] += seconds
+    return value
 
 
 def merge(reports: list[SweepReport], seconds: float) -> SweepReport:
