@@ -8,8 +8,9 @@ long sweep.
   sweep's quicker-compiling ones.
 * The whole sweep: ``crosscheck sweep --count N`` in-process (``--count``, default 20,000).
 * ``--memory`` (instead of the above): resident set size after about 100 evenly spaced
-  architectures of a ``--memory-count`` sweep (default 100,000 networks), as the operating system sees it and after
-  handing freed memory back (gc and glibc's malloc_trim), to show that it stays flat.
+  architectures of a ``--memory-count`` sweep (default 100,000 networks), as the operating
+  system sees it and after handing freed memory back (gc and glibc's malloc_trim), to show that
+  it stays flat.
 
 Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options`` and
 ``sweep``, or with ``--memory`` the key ``memory``.
