@@ -277,8 +277,9 @@ def _warm_up(modules: dict, dtype: str, padded: bool) -> float:
 def _padded(modules: dict, report: SweepReport) -> bool:
     """Whether the sweep computes padded stacks: plain gradient descent, and every framework
     has a ``padded_step`` (else one stacked step per group, as for the optimizers)."""
-    return not report.optimizers and all(hasattr(module, "padded_step")
-                                         for name, module in modules.items() if name != "numpy")
+    frameworks = [module for name, module in modules.items() if name != "numpy"]
+    return bool(frameworks) and not report.optimizers and all(
+        hasattr(module, "padded_step") for module in frameworks)
 
 
 @contextmanager
