@@ -5,12 +5,21 @@ is stated once, in ``reference/__init__.py``. Gradients come from ``jax.grad`` u
 and every update from ``optax.sgd``; the rules ``raw_error`` and ``proportional`` replace only the
 input vector–Jacobian product of a dense layer (a ``jax.custom_vjp``, ``jax_impl.backprop``).
 
-Importing this package turns on ``jax_enable_x64`` so that "float64" means float64.
+Importing this package turns on ``jax_enable_x64`` so that "float64" means float64, and JAX's
+persistent compilation cache in ``~/.cache/crosscheck/jax`` unless one is chosen already.
 """
+
+import os
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
+# JAX's persistent compilation cache, unless one is chosen already (JAX_COMPILATION_CACHE_DIR):
+# a padded step compiles for seconds (jax_impl/padded.py), once per machine instead of once per
+# process. Only compilations of a second or more are kept.
+if jax.config.jax_compilation_cache_dir is None:
+    jax.config.update("jax_compilation_cache_dir", os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "crosscheck", "jax"))
 
 from jax_impl.backprop import (  # noqa: E402
     forward,
