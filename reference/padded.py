@@ -30,7 +30,13 @@ zero activation, times a finite number), and x + 0 = x exactly; so each padded n
 unpadded one except for the order in which a framework adds the same nonzero terms: within
 rounding. ``crosscheck sweep`` compares every padded framework result with the NumPy reference
 computed unpadded, at the first step's tolerance, and ``tests/test_padded.py`` compares each
-framework's padded results with its own unpadded ``stacked_step``.
+framework's padded results with its own unpadded ``stacked_step``. (A framework may compute the
+error that a network's first layer would send below it, under its rule, and discard it in the
+inactive slots; the unpadded step computes none.)
+
+``padded_step`` refuses nothing: a zero row sum under ``proportional`` gives non-finite numbers
+where the one-network functions raise ``RuleUndefined``. ``crosscheck sweep`` computes the NumPy
+reference first, and it refuses.
 
 ``padded_step`` returns a ``StackedStep`` in slot coordinates: per slot (N, W, W) weight
 gradients, (N, W) bias gradients (zero where not trained), (N, S, W) errors and the parameters
@@ -109,13 +115,18 @@ def by_rule(padded: Padded, mode: str, step) -> StackedStep:
             whole[rows] = pick(part)
         return whole
 
-    slots = range(len(first.network))
-    grads = Gradients(*(tuple(gather(lambda part, s=s, kind=kind: getattr(
-        part.gradients, kind)[s]) for s in slots) for kind in ("weights", "biases", "errors")))
-    network = tuple(Layer(gather(lambda part, s=s: part.network[s].weights),
-                          gather(lambda part, s=s: part.network[s].bias), "padded")
-                    for s in slots)
-    return StackedStep(gather(lambda part: part.loss_before), grads, network,
+    def per_slot(pick):
+        """``gather`` for every slot of the per-slot arrays ``pick(part)``."""
+        return tuple(gather(lambda part, slot=slot: pick(part)[slot])
+                     for slot in range(len(first.network)))
+
+    grads = Gradients(per_slot(lambda part: part.gradients.weights),
+                      per_slot(lambda part: part.gradients.biases),
+                      per_slot(lambda part: part.gradients.errors))
+    weights = per_slot(lambda part: [layer.weights for layer in part.network])
+    biases = per_slot(lambda part: [layer.bias for layer in part.network])
+    return StackedStep(gather(lambda part: part.loss_before), grads,
+                       tuple(Layer(w, b, "padded") for w, b in zip(weights, biases)),
                        gather(lambda part: part.loss_after))
 
 

@@ -16,20 +16,15 @@ import json
 import numpy as np
 import pytest
 
+import reference
 from crosscheck import cli
 from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.magnitudes import magnitudes
 from crosscheck.compare.quantities import STACKED
-from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
 from crosscheck.runs import padded, sweep
 from reference.padded import LOSS_FORMS
 from reference.types import ACTIVATIONS, RULES, loss_form
 from tests.helpers import load_backend
-
-# A padded and an unpadded step are the same arithmetic with exact zeros added to some sums, in
-# another order of the nonzero terms: they agree to rounding, the float64 first-step tolerance
-# relative to the magnitude of each number's terms, as the sweep judges.
-RTOL = TOLERANCE[("float64", FIRST_STEP)]
 
 
 def draws():
@@ -47,7 +42,10 @@ def draws():
 
 def assert_padded_matches(backend, mode, zeros=5):
     """``backend``'s padded step of every drawn group of ``mode`` (and ``zeros`` zero networks
-    after them) against its stacked step of each group, number by number."""
+    after them) against its stacked step of each group, number by number. The two are the same
+    arithmetic with exact zeros added to some sums, in another order of the nonzero terms: they
+    agree to rounding, at the float64 first-step tolerance relative to the magnitude of each
+    number's terms, as the sweep judges."""
     module = load_backend(backend)
     drawn = [(arch, group) for arch, group in draws() if arch.mode == mode]
     count = sum(len(group[1]) for _, group in drawn)
@@ -74,9 +72,9 @@ def assert_padding_is_zero(drawn, step):
     depth, width = sweep.MAX_DEPTH, sweep.MAX_WIDTH
     count = len(step.loss_before)
     weights = np.zeros((count, depth, width, width), bool)
-    biases, errors = np.zeros((count, depth, width), bool), np.zeros((count, depth,
-                                                                      sweep.MAX_SAMPLES, width),
-                                                                     bool)
+    biases, has_bias = np.zeros((count, depth, width), bool), np.zeros((count, depth, width),
+                                                                        bool)
+    errors = np.zeros((count, depth, sweep.MAX_SAMPLES, width), bool)
     row = 0
     for arch, (_, X, _) in drawn:
         rows = slice(row, row + len(X))
@@ -86,6 +84,7 @@ def assert_padding_is_zero(drawn, step):
                                                  start=first):
             weights[rows, slot, :outputs, :inputs] = True
             biases[rows, slot, :outputs] = arch.biases[slot - first] == "present"
+            has_bias[rows, slot, :outputs] = arch.biases[slot - first] != "absent"
             errors[rows, slot, :arch.samples, :outputs] = True
     for slot, (grad_w, grad_b, error, layer) in enumerate(zip(
             step.gradients.weights, step.gradients.biases, step.gradients.errors,
@@ -93,6 +92,7 @@ def assert_padding_is_zero(drawn, step):
         for name, array, mask in [("weight gradient", grad_w, weights[:, slot]),
                                   ("weights after", layer.weights, weights[:, slot]),
                                   ("bias gradient", grad_b, biases[:, slot]),
+                                  ("bias after", layer.bias, has_bias[:, slot]),
                                   ("error", error, errors[:, slot])]:
             assert np.all(array[~mask] == 0), f"slot {slot}: a {name} outside the network"
 
@@ -118,9 +118,10 @@ def test_divisors_are_those_of_each_loss():
             arch.describe()
 
 
-def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch, tmp_path, capsys):
+def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch):
     """PyTorch's padded proportional rule dividing by the whole matrix's sum instead of each
-    row's: found, and named in the worst network's own layers (not the padded stack's slots)."""
+    row's: found, and the worst number named in its own network's layers: the NumPy reference
+    of that network alone has the reported value at the reported place."""
     load_backend("torch")
     from torch_impl import padded as torch_padded
 
@@ -132,15 +133,51 @@ def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch, tmp_pat
         return real(rule, weights, neurons, error, grad_w, lr)
 
     monkeypatch.setattr(torch_padded, "_send_back", planted)
-    code = cli.main(["sweep", "--count", "400", "--per-architecture", "10", "--rules",
-                     "proportional", "--backends", "numpy,torch", "--worst",
-                     str(tmp_path / "w.toml"), "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert code == 1 and out["disagreements"] > 0 and out["worst"]["backend"] == "torch"
-    arch = out["worst"]["architecture"]
-    depth = len(list(sweep.groups(0, 400, 10, rules=["proportional"]))[arch][0].activations)
-    assert out["worst"]["where"].startswith(("errors", "gradients", "params_after", "loss"))
-    assert f"[layer {depth}]" not in out["worst"]["where"]      # its own layers, not slots
+    modules = {name: load_backend(name) for name in ("numpy", "torch")}
+    report = sweep.sweep(modules, 400, seed=5, rules=["proportional"], per_architecture=10)
+    worst = report.worst
+    assert report.disagreements > 0 and worst.backends == ("numpy", "torch")
+    arch = report.architecture(report.worst_architecture)
+    group = list(sweep.groups(5, 400, 10, rules=["proportional"]))[report.worst_architecture][1]
+    assert worst.values[0] == pytest.approx(_reference_number(arch, group, worst), rel=1e-12,
+                                            abs=1e-300)
+    assert worst.place.layer is None or worst.place.layer < len(arch.activations)
+
+
+def _reference_number(arch, group, worst) -> float:
+    """The NumPy reference's number at ``worst.place`` for network ``worst.network`` of
+    ``group``, computed for that network alone through the public one-network functions."""
+    net, X, T = sweep.network(group, worst.network)
+    place = worst.place
+    if place.quantity == "loss_before":
+        return reference.loss(net, X, T, arch.loss)
+    if place.quantity in ("gradients", "errors"):
+        grads = reference.gradients(net, X, T, arch.loss, arch.rule, lr=arch.learning_rate)
+        found = grads.errors[place.layer] if place.quantity == "errors" else \
+            (grads.weights if place.part == "weights" else grads.biases)[place.layer]
+        return float(found[place.index])
+    after = reference.step(net, X, T, arch.loss, arch.learning_rate, arch.rule, arch.mode)
+    if place.quantity == "loss_after":
+        return reference.loss(after, X, T, arch.loss)
+    return float(getattr(after[place.layer], place.part)[place.index])
+
+
+def test_a_framework_that_leaves_out_an_array_is_a_disagreement_of_no_one_network(monkeypatch):
+    """A padded step without a bias gradient: every network disagrees and no file is written
+    (there is no one worst network), and the sweep says so instead of failing."""
+    torch_padded = load_backend("torch")
+    real = torch_padded.padded_step
+
+    def missing(padded, mode):
+        step = real(padded, mode)
+        biases = (None, *step.gradients.biases[1:])
+        return step._replace(gradients=step.gradients._replace(biases=biases))
+
+    monkeypatch.setattr(torch_padded, "padded_step", missing)
+    report = sweep.sweep({"numpy": load_backend("numpy"), "torch": torch_padded}, 100,
+                         per_architecture=10)
+    assert report.disagreements == 100 and report.worst.network is None
+    assert "reported by only one of them" in str(report.worst) and report.worst_file is None
 
 
 def test_the_sweep_finds_a_bug_planted_in_jax_padded_step(monkeypatch, tmp_path, capsys):

@@ -65,50 +65,50 @@ class _RuledDense(torch.autograd.Function):
         return grad_in, grad_w, grad_b, None, None, None, None
 
 
-def _outputs(W, b, p, X, rule, lr):
+def _outputs(W, b, nets, X, rule, lr):
     """Every slot's output a_l under ``rule``; an inactive slot's is its input."""
     a, outs = X, []
     for slot, (weights, bias) in enumerate(zip(W, b)):
-        activation, neurons = p["activations"][:, slot, None, None], p["neurons"][:, slot]
+        activation, neurons = nets["activations"][:, slot, None, None], nets["neurons"][:, slot]
         if rule == "exact":
             dense = _dense(a, weights, bias, activation, neurons)
         else:
             dense = _RuledDense.apply(a, weights, bias, activation, neurons, rule, lr)
-        a = torch.where(p["active"][:, slot, None, None], dense, a)
+        a = torch.where(nets["active"][:, slot, None, None], dense, a)
         outs.append(a)
     return outs
 
 
-def _loss(outputs, T, p, elements, divisor):
+def _loss(outputs, T, nets, elements, divisor):
     """Each network's loss: its loss's summands (torch.nn's functions) over its real samples
     and outputs, divided as that loss divides. Cross-entropy's padded classes get the lowest
     logit, whose probability is 0."""
     E = outputs.new_zeros(len(outputs))
-    for code in p["losses"].unique().tolist():
-        rows = torch.nonzero(p["losses"] == code)[:, 0]
+    for code in nets["losses"].unique().tolist():
+        rows = torch.nonzero(nets["losses"] == code)[:, 0]
         form, a, t = LOSS_FORMS[code], outputs[rows], T[rows]
         if form.startswith("cross_entropy"):
-            a = torch.where(p["neurons"][rows, -1, None, :], a, torch.finfo(a.dtype).min)
+            a = torch.where(nets["neurons"][rows, -1, None, :], a, torch.finfo(a.dtype).min)
         terms = losses.SUMMANDS[form](a, t)
-        kept = elements[rows] if terms.ndim == 3 else p["samples"][rows]
+        kept = elements[rows] if terms.ndim == 3 else nets["samples"][rows]
         summed = torch.where(kept, terms, 0.0).sum(tuple(range(1, terms.ndim)))
         E = E.index_put((rows,), summed / divisor[rows])
     return E
 
 
-def _gradients(W, b, p, X, T, rule, elements, divisor, errors=False):
+def _gradients(W, b, nets, X, T, rule, elements, divisor, errors=False):
     """(E, ∂E/∂W and ∂E/∂b per slot, and with ``errors`` every slot's error): one autograd
     call for the parameters and every a_l."""
     W = [w.detach().requires_grad_() for w in W]
     b = [v.detach().requires_grad_() for v in b]
-    outs = _outputs(W, b, p, X, rule, p["lr"][:, None, None])
-    E = _loss(outs[-1], T, p, elements, divisor)
+    outs = _outputs(W, b, nets, X, rule, nets["lr"][:, None, None])
+    E = _loss(outs[-1], T, nets, elements, divisor)
     found = torch.autograd.grad(E.sum(), [*W, *b, *(outs if errors else ())])
     depth = len(W)
-    grad_b = [torch.where(p["train_bias"][:, slot, None], g, 0.0)
+    grad_b = [torch.where(nets["train_bias"][:, slot, None], g, 0.0)
               for slot, g in enumerate(found[depth : 2 * depth])]
     # Errors in the tutorials' sign, e_l = −∂E/∂a_l; zero in inactive slots.
-    errs = [torch.where(p["active"][:, slot, None, None], -g, 0.0)
+    errs = [torch.where(nets["active"][:, slot, None, None], -g, 0.0)
             for slot, g in enumerate(found[2 * depth :])]
     return E.detach(), list(found[:depth]), grad_b, errs
 
@@ -118,44 +118,45 @@ def _descend(params, grads, lr):
     return [q - lr.reshape((-1,) + (1,) * (q.ndim - 1)) * g for q, g in zip(params, grads)]
 
 
-def _online(W, b, p, rule, elements, one):
+def _online(W, b, nets, rule, elements, one_sample):
     """The parameters after one update per sample, in order. The networks come in decreasing
     order of their samples (``by_rule``), so the i-th update is computed for the first networks
     only: those that have an i-th sample (for the others it is an update by zero)."""
     W, b = [w.clone() for w in W], [v.clone() for v in b]
-    counts, one = p["samples"].sum(-1), torch.from_numpy(one)
-    for i in range(p["X"].shape[1]):
+    counts, divisor = nets["samples"].sum(-1), torch.from_numpy(one_sample)
+    for i in range(nets["X"].shape[1]):
         n = int((counts > i).sum())
         if n == 0:
             break
-        first = {name: value[:n] for name, value in p.items()}
-        first["samples"] = first["samples"][:, i : i + 1]
-        _, gw, gb, _ = _gradients([w[:n] for w in W], [v[:n] for v in b], first,
-                                  first["X"][:, i : i + 1], first["T"][:, i : i + 1], rule,
-                                  elements[:n, i : i + 1], one[:n])
+        having = {name: value[:n] for name, value in nets.items()}   # an i-th sample
+        having["samples"] = having["samples"][:, i : i + 1]
+        _, gw, gb, _ = _gradients([w[:n] for w in W], [v[:n] for v in b], having,
+                                  having["X"][:, i : i + 1], having["T"][:, i : i + 1], rule,
+                                  elements[:n, i : i + 1], divisor[:n])
         for parameter, step in zip(W + b, _descend([q[:n] for q in W + b], gw + gb,
-                                                   first["lr"])):
+                                                   having["lr"])):
             parameter[:n] = step
     return W, b
 
 
 def _one_rule(padded: Padded, mode: str, rule: str) -> StackedStep:
     """``padded_step`` for networks that all follow ``rule``."""
-    p = {name: torch.from_numpy(value) for name, value in padded._asdict().items()}
-    p["activations"], p["losses"] = p["activations"].long(), p["losses"].long()
-    X, T, lr = p["X"], p["T"], p["lr"]
-    W, b = list(p["weights"].unbind(1)), list(p["biases"].unbind(1))
+    # The stack as tensors that share its memory (nothing here writes into them).
+    nets = {name: torch.from_numpy(value) for name, value in padded._asdict().items()}
+    nets["activations"], nets["losses"] = nets["activations"].long(), nets["losses"].long()
+    X, T, lr = nets["X"], nets["T"], nets["lr"]
+    W, b = list(nets["weights"].unbind(1)), list(nets["biases"].unbind(1))
     elements, divisor = torch.from_numpy(padded.elements()), torch.from_numpy(padded.divisor())
-    loss_before, grad_w, grad_b, errors = _gradients(W, b, p, X, T, rule, elements, divisor,
+    loss_before, grad_w, grad_b, errors = _gradients(W, b, nets, X, T, rule, elements, divisor,
                                                      errors=True)
     # Batch: one update along these gradients; online: one per sample, in order.
     if mode == "batch":
         W_after, b_after = _descend(W, grad_w, lr), _descend(b, grad_b, lr)
     else:
-        W_after, b_after = _online(W, b, p, rule, elements, padded.divisor(one_sample=True))
+        W_after, b_after = _online(W, b, nets, rule, elements, padded.divisor(one_sample=True))
     with torch.no_grad():
         W_after, b_after = [w.detach() for w in W_after], [v.detach() for v in b_after]
-        loss_after = _loss(_outputs(W_after, b_after, p, X, "exact", None)[-1], T, p,
+        loss_after = _loss(_outputs(W_after, b_after, nets, X, "exact", None)[-1], T, nets,
                            elements, divisor)
     return StackedStep(
         loss_before.numpy(),

@@ -45,7 +45,6 @@ def pad(groups, shape: tuple[int, int, int], dtype: str, networks: int | None = 
             padded.activations[rows, slot] = ACTIVATIONS.index(layer.activation)
             padded.neurons[rows, slot, :outputs] = True
         padded.active[rows, first:] = True
-        padded.neurons[rows, :first, :X.shape[-1]] = True     # inactive: the input passes
         padded.X[rows, :X.shape[1], :X.shape[2]] = X
         padded.T[rows, :T.shape[1], :T.shape[2]] = T
         padded.samples[rows, :X.shape[1]] = True
@@ -91,11 +90,26 @@ def _put(target: Parameters, rows, source: Parameters) -> None:
 
 
 def own_place(place: Place, padded: Padded, row: int) -> Place:
-    """A place in the padded stack's row ``row`` as the place in that network's own layers."""
+    """A place in the padded stack's row ``row`` as the place in that network's own layers, or,
+    outside them (a framework's nonzero padding), the slot's place marked "(padding)"."""
     if place.layer is None:
         return place
     first = int(np.argmax(padded.active[row]))
+    if place.layer < first or not _real(place, padded, row):
+        return dataclasses.replace(place, quantity=f"{place.quantity} (padding)")
     return dataclasses.replace(place, layer=place.layer - first)
+
+
+def _real(place: Place, padded: Padded, row: int) -> bool:
+    """Whether an index of an active slot names a real neuron (and, for an error, a real
+    sample; for a weight above the first layer, a real input)."""
+    neurons, index = padded.neurons[row, place.layer], place.index
+    if place.quantity == "errors":
+        return bool(padded.samples[row, index[0]] and neurons[index[1]])
+    below = padded.neurons[row, place.layer - 1] if place.layer > 0 \
+        and padded.active[row, place.layer - 1] else None
+    inputs_real = below is None or place.part != "weights" or bool(below[index[1]])
+    return bool(neurons[index[0]]) and inputs_real
 
 
 __all__ = ["own_place", "pad", "pad_results"]

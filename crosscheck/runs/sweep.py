@@ -11,10 +11,11 @@ What makes it fast, and why nothing is hidden by it:
   PADDED_CALL networks at a time, as one padded stack (``reference/padded.py``: every network
   padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and learning rate
   chosen per network inside the call), each in a thread of its own while NumPy computes: so
-  PyTorch makes its eager calls, and JAX compiles its function, once per mode and not once per
-  architecture. A larger group is one ``stacked_step`` call of each framework (batched matrix
-  products and autograd of the sum of independent losses in PyTorch; ``jax.vmap`` of JAX's
-  function, compiled for that architecture), where compiling costs less than padding would.
+  PyTorch makes its eager calls once per call of about PADDED_CALL networks, and JAX compiles
+  its function once per mode, not once per architecture. A larger group is one
+  ``stacked_step`` call of each framework (batched matrix products and autograd of the sum of
+  independent losses in PyTorch; ``jax.vmap`` of JAX's function, compiled for that
+  architecture), where compiling costs less than padding would.
 * With ``optimizers=True`` (``--optimizers``) every architecture also draws an optimizer, its
   convention and its settings (``draw_optimizer``), among those every backend computes, and the
   step is that optimizer's first update, in batch mode. Online, an optimizer's later updates
@@ -395,13 +396,16 @@ def _fold(report: SweepReport, worst, checked, drawn):
     found = comparison.worst
     if found is None or (report.worst is not None and found.excess <= report.worst.excess):
         return worst
-    first = 0
+    if found.network is None:          # a whole array missing or misshapen: no one network
+        report.worst, report.worst_architecture = found, drawn[0][0]
+        return None
+    start = 0
     for arch_index, arch, group in drawn:
-        if found.network < first + len(group[1]):
-            report.worst = dataclasses.replace(found, network=found.network - first)
+        if found.network < start + len(group[1]):
+            report.worst = dataclasses.replace(found, network=found.network - start)
             report.worst_architecture = arch_index
             return arch, group
-        first += len(group[1])
+        start += len(group[1])
     raise AssertionError("a worst network outside the groups compared")
 
 
@@ -526,24 +530,6 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
         comparison.worst = dataclasses.replace(comparison.worst,
                                                network=int(kept[comparison.worst.network]))
     return comparison
-
-
-def _concatenate(results: list[Result]) -> Result:
-    """Stacked Results one after the other, as one."""
-    if len(results) == 1:
-        return results[0]
-
-    def cat(arrays):
-        return None if arrays[0] is None else np.concatenate(arrays)
-
-    def params(layers):
-        return tuple(Parameters(cat([p.weights for p in each]), cat([p.bias for p in each]))
-                     for each in zip(*layers))
-
-    return Result(cat([r.loss_before for r in results]),
-                  params([r.gradients for r in results]),
-                  tuple(cat(list(each)) for each in zip(*(r.errors for r in results))),
-                  params([r.params_after for r in results]), cat([r.losses for r in results]))
 
 
 def _select(result: Result, kept) -> Result:
