@@ -6,9 +6,10 @@ network: each activation is computed and each network's own kept (``torch.where`
 loss is torch.nn's function on the networks that use it. The networks of each rule are computed
 together (``reference.padded.by_rule``), so that the graph is that rule's: the plain graph under
 ``exact``, and under any other rule every slot a ``_RuledDense`` whose backward sends the rule's
-error to its input. Nothing is differentiated by hand. A gradient-descent update is ``p − η·g``,
-the same number as ``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out because the
-learning rate differs per network.
+error to its input (below a network's first layer that error is computed and discarded, where
+``torch_impl/backprop.py`` has a plain layer). Nothing is differentiated by hand. A
+gradient-descent update is ``p − η·g``, the same number as ``torch.optim.SGD``'s
+``p.add_(g, alpha=−η)``; it is written out because the learning rate differs per network.
 """
 
 from __future__ import annotations
