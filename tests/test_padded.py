@@ -20,7 +20,7 @@ import reference
 from crosscheck import cli
 from crosscheck.compare.comparison import Comparison
 from crosscheck.compare.magnitudes import magnitudes
-from crosscheck.compare.quantities import STACKED
+from crosscheck.compare.quantities import STACKED, Place
 from crosscheck.runs import padded, sweep
 from reference.padded import LOSS_FORMS
 from reference.types import ACTIVATIONS, RULES, loss_form
@@ -101,6 +101,47 @@ def assert_padding_is_zero(drawn, step):
 @pytest.mark.parametrize("mode", sweep.MODES)
 def test_padded_step_gives_each_network_what_its_stacked_step_gives(backend, mode):
     assert_padded_matches(backend, mode)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_fewer_networks_than_samples_step_online_through_every_sample(backend):
+    """One network of 8 samples alone, online (a rule's networks may be fewer than the samples
+    in a stack): all 8 updates, as its stacked step makes them."""
+    module = load_backend(backend)
+    arch, group = next((arch, group) for arch, group in sweep.groups(3, 400, 1)
+                       if arch.mode == "online" and arch.samples == sweep.MAX_SAMPLES)
+    stack = padded.pad([(arch, group)], sweep.SHAPE, "float64")
+    alone = sweep.as_result(module.stacked_step(*group, arch.loss, arch.learning_rate,
+                                                arch.rule, "online"))
+    with np.errstate(all="ignore"):
+        scales = magnitudes(*group, arch.loss, arch.rule, arch.learning_rate, alone)
+    comparison = Comparison(f"{backend} unpadded", padded.pad_results([alone], stack),
+                            quantities=STACKED, dtype="float64", steps=1, stacked=True,
+                            scales=padded.pad_results([scales], stack))
+    comparison.add(f"{backend} padded", sweep.as_result(module.padded_step(stack, "online")))
+    assert comparison.disagreement is None, str(comparison.disagreement)
+
+
+def test_a_place_is_named_in_its_own_network_or_as_padding():
+    """A 2-layer network (3 inputs, 2 and 1 neurons, 2 samples) in slots 2 and 3 of 4: its
+    layer 0 is slot 2; a slot below it, a padded neuron, a padded input of a layer above the
+    first and a padded sample are padding."""
+    arch = sweep.Architecture((3, 2, 1), ("tanh", "identity"), ("present", "absent"), 2, "mse",
+                              "exact", "batch", 0.1)
+    stack = padded.pad([(arch, sweep.draw_group(np.random.default_rng(0), arch, 1))],
+                       sweep.SHAPE, "float64")
+    named = {place: str(padded.own_place(Place(*place), stack, 0)) for place in [
+        ("gradients", 2, "weights", (1, 2)), ("gradients", 3, "weights", (0, 1)),
+        ("errors", 3, None, (1, 0)), ("params_after", 3, "bias", (0,)),
+        ("gradients", 1, "weights", (0, 0)), ("gradients", 2, "weights", (2, 0)),
+        ("gradients", 3, "weights", (0, 2)), ("errors", 3, None, (2, 0))]}
+    assert list(named.values()) == [
+        "gradients[layer 0].weights[1][2]", "gradients[layer 1].weights[0][1]",
+        "errors[layer 1][1][0]", "params_after[layer 1].bias[0]",
+        "gradients (padding)[layer 1].weights[0][0]",
+        "gradients (padding)[layer 2].weights[2][0]",
+        "gradients (padding)[layer 3].weights[0][2]", "errors (padding)[layer 3][2][0]"]
+    assert str(padded.own_place(Place("loss_before"), stack, 0)) == "loss_before"
 
 
 def test_divisors_are_those_of_each_loss():
