@@ -142,6 +142,15 @@ def test_a_place_is_named_in_its_own_network_or_as_padding():
         "gradients (padding)[layer 2].weights[2][0]",
         "gradients (padding)[layer 3].weights[0][2]", "errors (padding)[layer 3][2][0]"]
     assert str(padded.own_place(Place("loss_before"), stack, 0)) == "loss_before"
+    # Four layers (3 inputs; 4, 2, 5 and 1 neurons) fill every slot: layer l is slot l.
+    deep = sweep.Architecture((3, 4, 2, 5, 1), ("relu",) * 3 + ("identity",), ("absent",) * 4,
+                              1, "sse", "exact", "batch", 0.1)
+    stack = padded.pad([(deep, sweep.draw_group(np.random.default_rng(0), deep, 1))],
+                       sweep.SHAPE, "float64")
+    assert [str(padded.own_place(Place("gradients", slot, "weights", index), stack, 0))
+            for slot, index in [(0, (0, 2)), (1, (1, 3)), (1, (1, 4)), (3, (0, 4))]] == [
+        "gradients[layer 0].weights[0][2]", "gradients[layer 1].weights[1][3]",
+        "gradients (padding)[layer 1].weights[1][4]", "gradients[layer 3].weights[0][4]"]
 
 
 def test_divisors_are_those_of_each_loss():
