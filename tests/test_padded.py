@@ -46,10 +46,20 @@ def assert_padded_matches(backend, mode, zeros=5):
     arithmetic with exact zeros added to some sums, in another order of the nonzero terms: they
     agree to rounding, at the float64 first-step tolerance relative to the magnitude of each
     number's terms, as the sweep judges."""
-    module = load_backend(backend)
     drawn = [(arch, group) for arch, group in draws() if arch.mode == mode]
     count = sum(len(group[1]) for _, group in drawn)
     stack = padded.pad(drawn, sweep.SHAPE, "float64", networks=count + zeros)
+    comparison, step = _against_stacked(backend, drawn, stack, mode)
+    found = comparison.disagreement
+    assert found is None, f"{found}; {comparison.differing} of {comparison.compared} differ"
+    assert comparison.compared > 0 and np.all(step.loss_before[count:] == 0)
+    assert_padding_is_zero(drawn, step)
+
+
+def _against_stacked(backend, drawn, stack, mode):
+    """(Comparison, padded step): ``backend``'s padded step of ``stack`` against its stacked
+    step of each group of ``drawn``, on the magnitudes of each number's terms."""
+    module = load_backend(backend)
     alone = [sweep.as_result(module.stacked_step(*group, arch.loss, arch.learning_rate,
                                                  arch.rule, mode)) for arch, group in drawn]
     with np.errstate(all="ignore"):
@@ -60,10 +70,7 @@ def assert_padded_matches(backend, mode, zeros=5):
                             scales=padded.pad_results(scales, stack))
     step = module.padded_step(stack, mode)
     comparison.add(f"{backend} padded", sweep.as_result(step))
-    found = comparison.disagreement
-    assert found is None, f"{found}; {comparison.differing} of {comparison.compared} differ"
-    assert comparison.compared > 0 and np.all(step.loss_before[count:] == 0)
-    assert_padding_is_zero(drawn, step)
+    return comparison, step
 
 
 def assert_padding_is_zero(drawn, step):
@@ -107,18 +114,10 @@ def test_padded_step_gives_each_network_what_its_stacked_step_gives(backend, mod
 def test_fewer_networks_than_samples_step_online_through_every_sample(backend):
     """One network of 8 samples alone, online (a rule's networks may be fewer than the samples
     in a stack): all 8 updates, as its stacked step makes them."""
-    module = load_backend(backend)
-    arch, group = next((arch, group) for arch, group in sweep.groups(3, 400, 1)
-                       if arch.mode == "online" and arch.samples == sweep.MAX_SAMPLES)
-    stack = padded.pad([(arch, group)], sweep.SHAPE, "float64")
-    alone = sweep.as_result(module.stacked_step(*group, arch.loss, arch.learning_rate,
-                                                arch.rule, "online"))
-    with np.errstate(all="ignore"):
-        scales = magnitudes(*group, arch.loss, arch.rule, arch.learning_rate, alone)
-    comparison = Comparison(f"{backend} unpadded", padded.pad_results([alone], stack),
-                            quantities=STACKED, dtype="float64", steps=1, stacked=True,
-                            scales=padded.pad_results([scales], stack))
-    comparison.add(f"{backend} padded", sweep.as_result(module.padded_step(stack, "online")))
+    drawn = [next((arch, group) for arch, group in sweep.groups(3, 400, 1)
+                  if arch.mode == "online" and arch.samples == sweep.MAX_SAMPLES)]
+    comparison, _ = _against_stacked(backend, drawn, padded.pad(drawn, sweep.SHAPE, "float64"),
+                                     "online")
     assert comparison.disagreement is None, str(comparison.disagreement)
 
 

@@ -444,16 +444,11 @@ def _check_padded(modules: dict, report: SweepReport, drawn):
         computed = {name: as_result(_counted(report, name, *future.result()))
                     for name, future in running.items()}
     kept = np.flatnonzero(~np.concatenate([diverged(result) for result in results]))
-    comparison = Comparison("numpy", _select(padded_module.pad_results(results, stack), kept),
-                            quantities=STACKED, dtype=report.dtype, steps=1, stacked=True,
-                            scales=_select(padded_module.pad_results(scales, stack), kept))
-    for name, result in computed.items():
-        comparison.add(name, _select(result, kept))
+    comparison = _compare_kept({"numpy": padded_module.pad_results(results, stack), **computed},
+                               padded_module.pad_results(scales, stack), report.dtype, kept)
     if comparison.worst is not None and comparison.worst.network is not None:
-        row = int(kept[comparison.worst.network])
-        comparison.worst = dataclasses.replace(
-            comparison.worst, network=row,
-            place=padded_module.own_place(comparison.worst.place, stack, row))
+        comparison.worst = dataclasses.replace(comparison.worst, place=padded_module.own_place(
+            comparison.worst.place, stack, comparison.worst.network))
     return comparison, len(stack.X) - len(kept)
 
 
@@ -520,7 +515,12 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
                             results["numpy"])
         if arch.optimizer is not None:
             scales = after_optimizer(stack, X, T, arch.loss, scales, results["numpy"])
-    kept = np.flatnonzero(keep)
+    return _compare_kept(results, scales, dtype, np.flatnonzero(keep))
+
+
+def _compare_kept(results: dict, scales: Result, dtype: str, kept) -> Comparison:
+    """Every backend's stacked Result against NumPy's on ``scales``, for the networks ``kept``
+    (row numbers); the worst's ``network`` is its row among all of them."""
     comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
                             dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
     for name, result in results.items():
