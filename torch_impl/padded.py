@@ -21,9 +21,18 @@ from reference.types import ACTIVATIONS, Gradients, Layer, StackedStep
 from torch_impl import activations, losses
 
 
+def _product(a_prev, weights):
+    """a_prev Wᵀ for every network. For one sample (online) it is written as a broadcast product
+    and a sum, so that autograd's weight gradient is a broadcast product too: as ``bmm`` it is
+    an outer product of (16, 1) by (1, 16) matrices, which PyTorch computes 5 times slower."""
+    if a_prev.shape[-2] == 1:
+        return (weights * a_prev).sum(-1).unsqueeze(-2)
+    return a_prev @ weights.mT
+
+
 def _dense(a_prev, weights, bias, activation, neurons):
     """One slot, a = f(a_prev Wᵀ + b) with each network's f, zero on padded neurons."""
-    z = a_prev @ weights.mT + bias.unsqueeze(-2)
+    z = _product(a_prev, weights) + bias.unsqueeze(-2)
     a = z                                        # identity, unless the network's code says
     for code, name in enumerate(ACTIVATIONS):
         if name != "identity":
