@@ -360,28 +360,76 @@ def _run(modules: dict, report: SweepReport, progress):
     start = time.perf_counter()
     draws = groups(report.seed, sum(sizes), report.per_architecture, report.rules,
                    accepted_by(modules) if report.optimizers else None)
-    worst, pending = None, {mode: [] for mode in MODES}
-    for arch_index, (arch, group) in enumerate(draws):
-        if arch_index % n != k - 1:
-            continue                    # drawn, so that the next draws are the sweep's own
-        report.architectures.append(arch)
-        report.indices.append(arch_index)
-        if not padded or len(group[1]) >= PADDED_BELOW:
-            worst = _fold(report, worst, _check_group(modules, report, arch, group),
-                          [(arch_index, arch, group)])
-        else:
-            waiting = pending[arch.mode]
-            waiting.append((arch_index, arch, group))
-            if sum(len(g[2][1]) for g in waiting) >= PADDED_CALL:
-                worst = _fold(report, worst, _check_padded(modules, report, waiting), waiting)
-                waiting.clear()
-        if progress:
-            progress("sweep", len(report.indices), len(mine))
-    for waiting in pending.values():
-        if waiting:
-            worst = _fold(report, worst, _check_padded(modules, report, waiting), waiting)
+    pending = {mode: [] for mode in MODES}
+    with _PaddedCalls(modules, report) as calls:
+        for arch_index, (arch, group) in enumerate(draws):
+            if arch_index % n != k - 1:
+                continue                # drawn, so that the next draws are the sweep's own
+            report.architectures.append(arch)
+            report.indices.append(arch_index)
+            if not padded or len(group[1]) >= PADDED_BELOW:
+                calls.fold(_check_group(modules, report, arch, group),
+                           [(arch_index, arch, group)])
+            else:
+                waiting = pending[arch.mode]
+                if sum(len(g[2][1]) for g in waiting) + len(group[1]) > PADDED_CALL:
+                    calls.start(waiting)
+                    pending[arch.mode] = waiting = []
+                waiting.append((arch_index, arch, group))
+            if progress:
+                progress("sweep", len(report.indices), len(mine))
+        for waiting in pending.values():
+            if waiting:
+                calls.start(waiting)
+        worst = calls.finish()
     report.seconds = time.perf_counter() - start
     return worst
+
+
+# Padded calls computed or waiting to be compared at once: the frameworks go on to the next
+# call while this thread compares one; each call's numbers take about 100 MB.
+IN_FLIGHT = 2
+
+
+class _PaddedCalls:
+    """The sweep's padded calls: each framework computes a call's padded stack in a thread of
+    its own as soon as its groups are drawn, while this thread computes the NumPy reference of
+    the calls and compares them, in order, at most IN_FLIGHT calls behind."""
+
+    def __init__(self, modules: dict, report: SweepReport):
+        self.modules, self.report, self.worst, self.running = modules, report, None, []
+        self.frameworks = {name: module for name, module in modules.items() if name != "numpy"}
+
+    def __enter__(self):
+        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.frameworks)))
+        return self
+
+    def __exit__(self, *exc):
+        self.pool.shutdown(cancel_futures=True)
+
+    def fold(self, checked, drawn) -> None:
+        self.worst = _fold(self.report, self.worst, checked, drawn)
+
+    def start(self, drawn) -> None:
+        """Pad the ``drawn`` groups of one mode and set the frameworks on them."""
+        stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE,
+                                  self.report.dtype)
+        mode = drawn[0][1].mode
+        self.running.append((drawn, stack, {
+            name: self.pool.submit(_timed, module.padded_step, stack, mode)
+            for name, module in self.frameworks.items()}))
+        while len(self.running) > IN_FLIGHT:
+            self._compare_first()
+
+    def finish(self) -> tuple | None:
+        """Compare every call still running; return the group with the worst network."""
+        while self.running:
+            self._compare_first()
+        return self.worst
+
+    def _compare_first(self) -> None:
+        call = self.running.pop(0)
+        self.fold(_check_padded(self.modules, self.report, *call), call[0])
 
 
 def _fold(report: SweepReport, worst, checked, drawn):
@@ -429,20 +477,14 @@ def _check_group(modules: dict, report: SweepReport, arch: Architecture, group):
     return compare_group(arch, group, results, report.dtype, ~blew_up), int(blew_up.sum())
 
 
-def _check_padded(modules: dict, report: SweepReport, drawn):
-    """(Comparison, diverged count) of the ``drawn`` groups of one mode: every framework on
-    them all as one padded stack (``reference/padded.py``), each in a thread of its own, while
-    the NumPy reference computes them one group at a time, as ever; then the frameworks'
+def _check_padded(modules: dict, report: SweepReport, drawn, stack, running):
+    """(Comparison, diverged count) of the ``drawn`` groups of one mode: the NumPy reference
+    computes them one group at a time, as ever, while the frameworks' ``running`` futures
+    compute them as one padded ``stack`` (``reference/padded.py``); then the frameworks'
     numbers against the reference's in the stack's rows and slots."""
-    mode = drawn[0][1].mode
-    stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE, report.dtype)
-    frameworks = {name: module for name, module in modules.items() if name != "numpy"}
-    with ThreadPoolExecutor(max_workers=len(frameworks)) as pool:
-        running = {name: pool.submit(_timed, module.padded_step, stack, mode)
-                   for name, module in frameworks.items()}
-        results, scales = _reference(modules["numpy"], report, drawn)
-        computed = {name: as_result(_counted(report, name, *future.result()))
-                    for name, future in running.items()}
+    results, scales = _reference(modules["numpy"], report, drawn)
+    computed = {name: as_result(_counted(report, name, *future.result()))
+                for name, future in running.items()}
     kept = np.flatnonzero(~np.concatenate([diverged(result) for result in results]))
     comparison = _compare_kept({"numpy": padded_module.pad_results(results, stack), **computed},
                                padded_module.pad_results(scales, stack), report.dtype, kept)
