@@ -70,13 +70,16 @@ def _ruled_dense_bwd(saved, grad):
 _ruled_dense.defvjp(_ruled_dense_fwd, _ruled_dense_bwd)
 
 
-def _outputs(net, params, X, probes):
-    """Every slot's output a_l (plus its zero probe); an inactive slot's is its input."""
+def _outputs(net, params, X, probes, first):
+    """Every slot's output a_l (plus its zero probe); an inactive slot's is its input. Slots
+    below ``first`` are inactive in every network of the call, and are not computed."""
     a, outs = X, []
     for slot, (weights, bias) in enumerate(zip(*params)):
-        dense = _ruled_dense(a, weights, bias, net["activations"][slot], net["neurons"][slot],
-                             net["rules"], net["lr"])
-        a = jnp.where(net["active"][slot], dense, a) + probes[slot]
+        def dense(a, weights=weights, bias=bias, slot=slot):
+            return jnp.where(net["active"][slot], _ruled_dense(
+                a, weights, bias, net["activations"][slot], net["neurons"][slot], net["rules"],
+                net["lr"]), a)
+        a = lax.cond(slot >= first, dense, lambda a: a, a) + probes[slot]
         outs.append(a)
     return outs
 
@@ -98,34 +101,36 @@ def _loss(net, outputs, T, samples, divisor):
 
 
 def _one_network(mode):
-    """Loss, gradients and errors, the step and the loss after it, for one padded network."""
+    """Loss, gradients and errors, the step and the loss after it, for one padded network;
+    ``first`` and ``steps`` are the call's (its lowest active slot, its most samples)."""
 
-    def objective(params, probes, net, X, T, samples, divisor):
-        return _loss(net, _outputs(net, params, X, probes)[-1], T, samples, divisor)
+    def objective(params, probes, net, X, T, samples, divisor, first):
+        return _loss(net, _outputs(net, params, X, probes, first)[-1], T, samples, divisor)
 
-    gradient = jax.grad(objective, argnums=(0, 1))
+    gradient = jax.value_and_grad(objective, argnums=(0, 1))
 
     def descend(params, grads, lr, train_bias):
         (W, b), (gW, gb) = params, grads
         return W - lr * gW, b - lr * jnp.where(train_bias[:, None], gb, 0.0)
 
-    def run(params, net, X, T, samples, divisor, one):
+    def run(params, net, X, T, samples, divisor, one, first, steps):
         probes = jnp.zeros((len(params[0]), *X.shape), X.dtype)
-        grads, grad_probes = gradient(params, probes, net, X, T, samples, divisor)
+        loss, (grads, grad_probes) = gradient(params, probes, net, X, T, samples, divisor,
+                                              first)
         if mode == "batch":
             after = descend(params, grads, net["lr"], net["train_bias"])
         else:
-            def update(params, sample):
-                x, t, real = sample
-                g, _ = gradient(params, probes[:, :1], net, x[None], t[None], real[None], one)
-                return descend(params, g, net["lr"], net["train_bias"]), None
-            after, _ = lax.scan(update, params, (X, T, samples))
-        loss_after = objective(after, probes, net, X, T, samples, divisor)
+            def update(i, params):
+                x, t, real = X[i, None], T[i, None], samples[i, None]
+                _, (g, _) = gradient(params, probes[:, :1], net, x, t, real, one, first)
+                return descend(params, g, net["lr"], net["train_bias"])
+            after = lax.fori_loop(0, steps, update, params)
+        loss_after = objective(after, probes, net, X, T, samples, divisor, first)
         gW, gb = grads
         # Errors in the tutorials' sign, e_l = −∂E/∂a_l; zero in inactive slots.
         errors = jnp.where(net["active"][:, None, None], -grad_probes, 0.0)
-        return (objective(params, probes, net, X, T, samples, divisor), gW,
-                jnp.where(net["train_bias"][:, None], gb, 0.0), errors, after, loss_after)
+        return (loss, gW, jnp.where(net["train_bias"][:, None], gb, 0.0), errors, after,
+                loss_after)
 
     return run
 
@@ -138,28 +143,40 @@ CHUNK = 512
 @functools.cache
 def _compiled(mode: str):
     """One compiled function per mode; jax.jit compiles it again for a new shape or dtype."""
-    return jax.jit(jax.vmap(_one_network(mode)))
+    every = (0,) * 7
+    return jax.jit(jax.vmap(_one_network(mode), in_axes=(*every, None, None)))
 
 
 def _chunk(padded: Padded, mode: str):
-    """The compiled function's results for the CHUNK networks of ``padded``, as NumPy arrays."""
+    """The compiled function's results for the CHUNK networks of ``padded``, as NumPy arrays:
+    computed from the lowest slot active in any of them and, online, for as many samples as
+    the most any has."""
     net = {name: getattr(padded, name) for name in
            ("activations", "neurons", "active", "train_bias", "losses", "rules", "lr")}
+    active = padded.active.any(0)
+    first = int(np.argmax(active)) if active.any() else len(active)
     found = _compiled(mode)((padded.weights, padded.biases), net, padded.X, padded.T,
-                            padded.samples, padded.divisor(), padded.divisor(one_sample=True))
+                            padded.samples, padded.divisor(), padded.divisor(one_sample=True),
+                            first, int(padded.samples.sum(-1).max()))
     return jax.tree.map(np.asarray, found)
 
 
 def padded_step(padded: Padded, mode: str) -> StackedStep:
     """Loss, gradients, one plain gradient-descent step and the loss after it, for every
-    network of ``padded`` (see ``reference/padded.py``)."""
+    network of ``padded`` (see ``reference/padded.py``). The networks are computed in order of
+    their depth (batch) or samples (online), so that a chunk's networks are alike in what its
+    call computes for them."""
     count = len(padded.X)
+    key = padded.samples.sum(-1) if mode == "online" else padded.active.sum(-1)
+    order = np.argsort(-key, kind="stable")
+    ordered = padded.take(order)
     filled = Padded(*(np.concatenate([field, np.zeros((-count % CHUNK, *field.shape[1:]),
-                                                      field.dtype)]) for field in padded))
+                                                      field.dtype)]) for field in ordered))
     parts = [_chunk(filled.take(slice(start, start + CHUNK)), mode)
              for start in range(0, len(filled.X), CHUNK)]
+    rows = np.argsort(order)
     loss_before, gW, gb, errors, (W, b), loss_after = jax.tree.map(
-        lambda *arrays: np.concatenate(arrays)[:count], *parts)
+        lambda *arrays: np.concatenate(arrays)[rows], *parts)
     slots = range(padded.weights.shape[1])
     return StackedStep(loss_before,
                        Gradients(tuple(gW[:, s] for s in slots), tuple(gb[:, s] for s in slots),
