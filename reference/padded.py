@@ -100,9 +100,11 @@ class Padded(NamedTuple):
 def by_rule(padded: Padded, mode: str, step) -> StackedStep:
     """``step(padded, mode, rule)`` on the networks of each rule in turn, put back together in
     the rows of ``padded``: for a framework whose graph is built for one rule. Each rule's
-    networks come in decreasing order of their number of samples, so that online, the networks
-    that have an i-th sample are the first ones."""
-    order = np.argsort(-padded.samples.sum(-1), kind="stable")
+    networks come in decreasing order of their number of samples online, so that the networks
+    that have an i-th sample are the first ones, and of their depth in batch mode, so that the
+    networks a slot is active in are the first ones."""
+    key = padded.samples if mode == "online" else padded.active
+    order = np.argsort(-key.sum(-1), kind="stable")
     parts = [(rows, step(padded.take(rows), mode, RULES[code]))
              for code in np.unique(padded.rules)
              for rows in [order[padded.rules[order] == code]]]

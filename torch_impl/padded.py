@@ -76,15 +76,20 @@ class _RuledDense(torch.autograd.Function):
 
 
 def _outputs(W, b, nets, X, rule, lr):
-    """Every slot's output a_l under ``rule``; an inactive slot's is its input."""
+    """Every slot's output a_l under ``rule``; an inactive slot's is its input. A slot is
+    computed for the networks up to the last one it is active in: in batch mode they come in
+    decreasing order of depth (``by_rule``), so those are the ones it is active in."""
     a, outs = X, []
     for slot, (weights, bias) in enumerate(zip(W, b)):
-        activation, neurons = nets["activations"][:, slot, None, None], nets["neurons"][:, slot]
+        active = nets["active"][:, slot]
+        n = int(active.nonzero().max()) + 1 if active.any() else 0
+        slot_of = (a[:n], weights[:n], bias[:n], nets["activations"][:n, slot, None, None],
+                   nets["neurons"][:n, slot])
         if rule == "exact":
-            dense = _dense(a, weights, bias, activation, neurons)
+            dense = _dense(*slot_of)
         else:
-            dense = _RuledDense.apply(a, weights, bias, activation, neurons, rule, lr)
-        a = torch.where(nets["active"][:, slot, None, None], dense, a)
+            dense = _RuledDense.apply(*slot_of, rule, lr[:n])
+        a = torch.cat([torch.where(active[:n, None, None], dense, a[:n]), a[n:]])
         outs.append(a)
     return outs
 
