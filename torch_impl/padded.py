@@ -56,21 +56,23 @@ def _send_back(rule: str, weights, neurons, error, grad_w, lr):
 
 class _RuledDense(torch.autograd.Function):
     """A slot whose backward sends the rule's error, not the chain rule's, to its input; its
-    weight and bias gradients are autograd's VJPs of the same slot."""
+    weight and bias gradients are autograd's VJPs of the same slot (of the graph its forward
+    pass built, kept for the backward pass)."""
 
     @staticmethod
     def forward(ctx, a_prev, weights, bias, activation, neurons, rule, lr):
-        ctx.save_for_backward(a_prev, weights, bias, activation, neurons, lr)
+        with torch.enable_grad():
+            w, b = weights.detach().requires_grad_(), bias.detach().requires_grad_()
+            ctx.graph = (_dense(a_prev.detach(), w, b, activation, neurons), w, b)
+        ctx.save_for_backward(weights, neurons, lr)
         ctx.rule = rule
-        return _dense(a_prev, weights, bias, activation, neurons)
+        return ctx.graph[0].detach()
 
     @staticmethod
     def backward(ctx, grad):
-        a_prev, weights, bias, activation, neurons, lr = ctx.saved_tensors
-        with torch.enable_grad():
-            w, b = weights.detach().requires_grad_(), bias.detach().requires_grad_()
-            grad_w, grad_b = torch.autograd.grad(
-                _dense(a_prev.detach(), w, b, activation, neurons), [w, b], grad)
+        weights, neurons, lr = ctx.saved_tensors
+        a, w, b = ctx.graph
+        grad_w, grad_b = torch.autograd.grad(a, [w, b], grad)
         grad_in = _send_back(ctx.rule, weights, neurons, grad, grad_w, lr)
         return grad_in, grad_w, grad_b, None, None, None, None
 
