@@ -167,10 +167,13 @@ def test_divisors_are_those_of_each_loss():
             arch.describe()
 
 
-def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch):
+@pytest.mark.parametrize("call", [sweep.PADDED_CALL, 30], ids=["one call", "pipelined"])
+def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch, call):
     """PyTorch's padded proportional rule dividing by the whole matrix's sum instead of each
     row's: found, and the worst number named in its own network's layers: the NumPy reference
-    of that network alone has the reported value at the reported place."""
+    of that network alone has the reported value at the reported place. With calls of 30
+    networks, a dozen calls are in flight and compared while the next ones are computed."""
+    monkeypatch.setattr(sweep, "PADDED_CALL", call)
     load_backend("torch")
     from torch_impl import padded as torch_padded
 
