@@ -7,12 +7,14 @@ What makes it fast, and why nothing is hidden by it:
   new architecture every 20 networks.
 * The NumPy reference takes each group in one call of its ``stacked_step``: its own code on
   arrays with a leading "network" axis.
-* The frameworks take the groups of fewer than PADDED_BELOW networks of one mode together, about
-  PADDED_CALL networks at a time, as one padded stack (``reference/padded.py``: every network
-  padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and learning rate
-  chosen per network inside the call), each in a thread of its own while NumPy computes: so
-  PyTorch makes its eager calls once per call of about PADDED_CALL networks, and JAX compiles
-  its function once per mode, not once per architecture. A larger group is one
+* The frameworks take the groups of fewer than PADDED_BELOW networks of one mode together, at
+  most PADDED_CALL networks at a time, as one padded stack (``reference/padded.py``: every
+  network padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and
+  learning rate chosen per network inside the call): so PyTorch makes its eager calls once per
+  call of about PADDED_CALL networks, and JAX compiles its function once per mode, not once per
+  architecture. Each framework computes a call in a thread of its own as soon as its groups are
+  drawn, while this thread computes the NumPy reference and compares the calls before it
+  (``_PaddedCalls``). A larger group is one
   ``stacked_step`` call of each framework (batched matrix products and autograd of the sum of
   independent losses in PyTorch; ``jax.vmap`` of JAX's function, compiled for that
   architecture), where compiling costs less than padding would.
@@ -70,8 +72,9 @@ MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES = 4, 16, 8
 PER_ARCHITECTURE = 20
 SHAPE = (MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES)
 # Groups smaller than this are computed as padded stacks of many architectures, in calls of
-# about PADDED_CALL networks; a larger group is computed alone, where a framework's cost per
-# architecture (JAX's compilation, 0.2 s) is less than padding costs it (benchmarks/README.md).
+# at most PADDED_CALL networks (a multiple of JAX's chunk); a larger group is computed alone,
+# where a framework's cost per architecture (JAX's compilation, 0.2 s) is less than padding
+# costs it (benchmarks/README.md).
 PADDED_BELOW = 512
 PADDED_CALL = 2048
 # Learning rates are log-uniform in [1e-3, 1e-1] times 4 / (the widest layer): a layer's
@@ -372,7 +375,7 @@ def _run(modules: dict, report: SweepReport, progress):
                            [(arch_index, arch, group)])
             else:
                 waiting = pending[arch.mode]
-                if sum(len(g[2][1]) for g in waiting) + len(group[1]) > PADDED_CALL:
+                if waiting and sum(len(g[2][1]) for g in waiting) + len(group[1]) > PADDED_CALL:
                     calls.start(waiting)
                     pending[arch.mode] = waiting = []
                 waiting.append((arch_index, arch, group))
