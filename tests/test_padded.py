@@ -121,6 +121,41 @@ def test_fewer_networks_than_samples_step_online_through_every_sample(backend):
     assert comparison.disagreement is None, str(comparison.disagreement)
 
 
+@pytest.mark.parametrize("mode", sweep.MODES)
+def test_jax_computes_each_chunk_from_its_lowest_active_slot_for_its_most_samples(monkeypatch,
+                                                                                  mode):
+    """JAX's padded step sorts a call's networks so that a chunk's are alike (by depth in
+    batch mode, by samples online), and computes a chunk from the lowest slot active in any of
+    its networks and for as many online updates as the most samples any has. Networks of 4 and
+    of 1 layer, with 8 and with 3 samples, interleaved: batch mode computes the 1-layer chunk
+    from slot 3 of 4, online the 3-sample chunk for 3 updates of 8 (the bounds here are
+    written from the architectures, not from the Padded stack)."""
+    jax_padded = load_backend("jax").padded
+    kinds = [sweep.Architecture(widths, activations, ("present",) * len(activations), samples,
+                                "mse", "exact", mode, 0.01)
+             for widths, activations in [((2, 3, 3, 3, 1), ("tanh",) * 4), ((2, 1), ("sigmoid",))]
+             for samples in (8, 3)]
+    rng = np.random.default_rng(1)
+    rounds = 2 * jax_padded.CHUNK // (64 * len(kinds))     # two chunks in all
+    stack = padded.pad([(arch, sweep.draw_group(rng, arch, 64))
+                        for _ in range(rounds) for arch in kinds],
+                       sweep.SHAPE, "float64")        # the kinds interleaved, 64 by 64
+    bounds = []
+    compiled = jax_padded._compiled
+
+    def spied(mode):
+        def call(*args):
+            bounds.append(args[-2:])                  # (first slot, online updates)
+            return compiled(mode)(*args)
+        return call
+
+    monkeypatch.setattr(jax_padded, "_compiled", spied)
+    step = jax_padded.padded_step(stack, mode)
+    chunks = {"batch": [(0, 8), (sweep.MAX_DEPTH - 1, 8)], "online": [(0, 3), (0, 8)]}
+    assert sorted(bounds) == chunks[mode]
+    assert np.all(np.isfinite(step.loss_after)) and np.all(step.loss_after > 0)
+
+
 def test_a_place_is_named_in_its_own_network_or_as_padding():
     """A 2-layer network (3 inputs, 2 and 1 neurons, 2 samples) in slots 2 and 3 of 4: its
     layer 0 is slot 2; a slot below it, a padded neuron, a padded input of a layer above the
