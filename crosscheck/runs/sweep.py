@@ -12,9 +12,9 @@ What makes it fast, and why nothing is hidden by it:
   network padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and
   learning rate chosen per network inside the call): so PyTorch makes its eager calls once per
   call of about PADDED_CALL networks, and JAX compiles its function once per mode, not once per
-  architecture. Each framework computes a call in a thread of its own as soon as its groups are
-  drawn, while this thread computes the NumPy reference and compares the calls before it
-  (``_PaddedCalls``). A larger group is one
+  architecture. The frameworks compute a call in a pool of threads (one per framework) as soon
+  as its groups are drawn, while this thread computes the NumPy reference and compares the
+  calls before it (``_PaddedCalls``). A larger group is one
   ``stacked_step`` call of each framework (batched matrix products and autograd of the sum of
   independent losses in PyTorch; ``jax.vmap`` of JAX's function, compiled for that
   architecture), where compiling costs less than padding would.
@@ -395,9 +395,10 @@ IN_FLIGHT = 2
 
 
 class _PaddedCalls:
-    """The sweep's padded calls: each framework computes a call's padded stack in a thread of
-    its own as soon as its groups are drawn, while this thread computes the NumPy reference of
-    the calls and compares them, in order, at most IN_FLIGHT calls behind."""
+    """The sweep's padded calls: every framework's padded step of a call is set to run in a
+    pool of threads (one per framework) as soon as the call's groups are drawn, while this
+    thread computes the NumPy reference of the calls and compares them, in order, at most
+    IN_FLIGHT calls behind."""
 
     def __init__(self, modules: dict, report: SweepReport):
         self.modules, self.report, self.worst, self.running = modules, report, None, []
