@@ -161,17 +161,20 @@ def _chunk(padded: Padded, mode: str):
     return jax.tree.map(np.asarray, found)
 
 
+def _in_order(field, order, rows: int):
+    """The rows ``order`` of ``field``, then zero rows (zero networks) up to ``rows``."""
+    filled = np.zeros((rows, *field.shape[1:]), field.dtype)
+    np.take(field, order, axis=0, out=filled[:len(order)])
+    return filled
+
+
 def padded_step(padded: Padded, mode: str) -> StackedStep:
     """Loss, gradients, one plain gradient-descent step and the loss after it, for every
     network of ``padded`` (see ``reference/padded.py``). The networks are computed in order of
-    their depth (batch) or samples (online), so that a chunk's networks are alike in what its
-    call computes for them."""
-    count = len(padded.X)
-    key = padded.samples.sum(-1) if mode == "online" else padded.active.sum(-1)
-    order = np.argsort(-key, kind="stable")
-    ordered = padded.take(order)
-    filled = Padded(*(np.concatenate([field, np.zeros((-count % CHUNK, *field.shape[1:]),
-                                                      field.dtype)]) for field in ordered))
+    their depth (batch) or samples (online, ``Padded.order``), so that a chunk's networks are
+    alike in what its call computes for them."""
+    count, order = len(padded.X), padded.order(mode)
+    filled = Padded(*(_in_order(field, order, count + -count % CHUNK) for field in padded))
     parts = [_chunk(filled.take(slice(start, start + CHUNK)), mode)
              for start in range(0, len(filled.X), CHUNK)]
     rows = np.argsort(order)

@@ -92,6 +92,13 @@ class Padded(NamedTuple):
             divisor = np.where(chosen, np.maximum(count[over], 1), divisor)
         return divisor.astype(self.X.dtype)
 
+    def order(self, mode: str) -> np.ndarray:
+        """The rows in decreasing order of their samples (``mode`` online) or of their active
+        slots, their depth (batch), ties in their order: online, the networks that have an i-th
+        sample come first, and in batch mode, those that a slot is active in."""
+        key = self.samples if mode == "online" else self.active
+        return np.argsort(-key.sum(-1), kind="stable")
+
     def take(self, rows) -> Padded:
         """The networks ``rows`` (an index array), as a Padded stack of their own."""
         return Padded(*(field[rows] for field in self))
@@ -100,11 +107,8 @@ class Padded(NamedTuple):
 def by_rule(padded: Padded, mode: str, step) -> StackedStep:
     """``step(padded, mode, rule)`` on the networks of each rule in turn, put back together in
     the rows of ``padded``: for a framework whose graph is built for one rule. Each rule's
-    networks come in decreasing order of their number of samples online, so that the networks
-    that have an i-th sample are the first ones, and of their depth in batch mode, so that the
-    networks a slot is active in are the first ones."""
-    key = padded.samples if mode == "online" else padded.active
-    order = np.argsort(-key.sum(-1), kind="stable")
+    networks come in ``padded.order(mode)``."""
+    order = padded.order(mode)
     parts = [(rows, step(padded.take(rows), mode, RULES[code]))
              for code in np.unique(padded.rules)
              for rows in [order[padded.rules[order] == code]]]
