@@ -161,10 +161,26 @@ def _chunk(padded: Padded, mode: str):
     return jax.tree.map(np.asarray, found)
 
 
-def _in_order(field, order, rows: int):
-    """The rows ``order`` of ``field``, then zero rows (zero networks) up to ``rows``."""
-    filled = np.zeros((rows, *field.shape[1:]), field.dtype)
-    np.take(field, order, axis=0, out=filled[:len(order)])
+def _chunks(padded: Padded, order):
+    """(rows, count, chunk) for every CHUNK networks of ``padded`` in ``order``: the chunk's
+    first ``count`` networks are those ``rows`` of ``padded``; a chunk is a slice of the stack
+    where its rows are in order already, else their copy, and the last is filled with zero
+    networks."""
+    in_place = np.array_equal(order, np.arange(len(order)))
+    for start in range(0, len(order), CHUNK):
+        count = min(CHUNK, len(order) - start)
+        rows = slice(start, start + count) if in_place else order[start:start + count]
+        if in_place and count == CHUNK:
+            yield rows, count, padded.take(rows)
+        else:
+            yield rows, count, Padded(*(_filled(field, order[start:start + count])
+                                        for field in padded))
+
+
+def _filled(field, rows):
+    """The rows ``rows`` of ``field``, then zero rows (zero networks) up to CHUNK."""
+    filled = np.zeros((CHUNK, *field.shape[1:]), field.dtype)
+    np.take(field, rows, axis=0, out=filled[:len(rows)])
     return filled
 
 
@@ -172,14 +188,14 @@ def padded_step(padded: Padded, mode: str) -> StackedStep:
     """Loss, gradients, one plain gradient-descent step and the loss after it, for every
     network of ``padded`` (see ``reference/padded.py``). The networks are computed in order of
     their depth (batch) or samples (online, ``Padded.order``), so that a chunk's networks are
-    alike in what its call computes for them."""
-    count, order = len(padded.X), padded.order(mode)
-    filled = Padded(*(_in_order(field, order, count + -count % CHUNK) for field in padded))
-    parts = [_chunk(filled.take(slice(start, start + CHUNK)), mode)
-             for start in range(0, len(filled.X), CHUNK)]
-    rows = np.argsort(order)
-    loss_before, gW, gb, errors, (W, b), loss_after = jax.tree.map(
-        lambda *arrays: np.concatenate(arrays)[rows], *parts)
+    alike in what its call computes for them; each chunk's results are written in its rows."""
+    count, found = len(padded.X), None
+    for rows, size, chunk in _chunks(padded, padded.order(mode)):
+        part = jax.tree.leaves(_chunk(chunk, mode))
+        found = found or [np.empty((count, *array.shape[1:]), array.dtype) for array in part]
+        for whole, array in zip(found, part):
+            whole[rows] = array[:size]
+    loss_before, gW, gb, errors, W, b, loss_after = found
     slots = range(padded.weights.shape[1])
     return StackedStep(loss_before,
                        Gradients(tuple(gW[:, s] for s in slots), tuple(gb[:, s] for s in slots),

@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reference.types import LOSSES, ON_PROBABILITIES, RULES, Gradients, Layer, StackedStep
+from reference.types import LOSSES, ON_PROBABILITIES, Gradients, Layer, StackedStep
 
 # Every loss a backend's tables hold: binary cross-entropy on logits or on probabilities.
 LOSS_FORMS = LOSSES + tuple(name + ON_PROBABILITIES for name in LOSSES
@@ -104,36 +104,25 @@ class Padded(NamedTuple):
         return Padded(*(field[rows] for field in self))
 
 
-def by_rule(padded: Padded, mode: str, step) -> StackedStep:
-    """``step(padded, mode, rule)`` on the networks of each rule in turn, put back together in
-    the rows of ``padded``: for a framework whose graph is built for one rule. Each rule's
-    networks come in ``padded.order(mode)``."""
+def in_order(padded: Padded, mode: str, step) -> StackedStep:
+    """``step(stack, mode)`` on the networks of ``padded`` in ``padded.order(mode)``, its results
+    put back in the rows of ``padded``: for a framework that computes a slot or an update for
+    the first networks of a stack only."""
     order = padded.order(mode)
-    parts = [(rows, step(padded.take(rows), mode, RULES[code]))
-             for code in np.unique(padded.rules)
-             for rows in [order[padded.rules[order] == code]]]
-    first = parts[0][1]
+    if np.array_equal(order, np.arange(len(order))):
+        return step(padded, mode)               # in order already (as the sweep pads them)
+    found = step(padded.take(order), mode)
+    rows = np.argsort(order)
 
-    def gather(pick):
-        """One array from every part's array ``pick(part)``, each in its rows."""
-        whole = np.empty((len(padded.rules), *pick(first).shape[1:]), pick(first).dtype)
-        for rows, part in parts:
-            whole[rows] = pick(part)
-        return whole
+    def back(arrays):
+        return tuple(array[rows] for array in arrays)
 
-    def per_slot(pick):
-        """``gather`` for every slot of the per-slot arrays ``pick(part)``."""
-        return tuple(gather(lambda part, slot=slot: pick(part)[slot])
-                     for slot in range(len(first.network)))
-
-    grads = Gradients(per_slot(lambda part: part.gradients.weights),
-                      per_slot(lambda part: part.gradients.biases),
-                      per_slot(lambda part: part.gradients.errors))
-    weights = per_slot(lambda part: [layer.weights for layer in part.network])
-    biases = per_slot(lambda part: [layer.bias for layer in part.network])
-    return StackedStep(gather(lambda part: part.loss_before), grads,
-                       tuple(Layer(w, b, "padded") for w, b in zip(weights, biases)),
-                       gather(lambda part: part.loss_after))
+    grads = found.gradients
+    return StackedStep(found.loss_before[rows],
+                       Gradients(back(grads.weights), back(grads.biases), back(grads.errors)),
+                       tuple(Layer(layer.weights[rows], layer.bias[rows], layer.activation)
+                             for layer in found.network),
+                       found.loss_after[rows])
 
 
-__all__ = ["LOSS_FORMS", "Padded", "by_rule"]
+__all__ = ["LOSS_FORMS", "Padded", "in_order"]

@@ -210,14 +210,16 @@ def test_the_sweep_finds_a_bug_planted_in_torch_padded_step(monkeypatch, call):
     networks, a dozen calls are in flight and compared while the next ones are computed."""
     monkeypatch.setattr(sweep, "PADDED_CALL", call)
     load_backend("torch")
+    import torch
+
     from torch_impl import padded as torch_padded
 
     real = torch_padded._send_back
 
-    def planted(rule, weights, neurons, error, grad_w, lr):
-        if rule == "proportional":
-            return error @ (weights / weights.sum((-2, -1), keepdim=True))
-        return real(rule, weights, neurons, error, grad_w, lr)
+    def planted(rule, weights, neurons, error, chain, grad_w, lr):
+        whole = error @ (weights / weights.sum((-2, -1), keepdim=True))
+        return torch.where(rule == RULES.index("proportional"), whole,
+                           real(rule, weights, neurons, error, chain, grad_w, lr))
 
     monkeypatch.setattr(torch_padded, "_send_back", planted)
     modules = {name: load_backend(name) for name in ("numpy", "torch")}

@@ -69,9 +69,9 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
     "reference/padded.py": None,
     "crosscheck/runs/padded.py": None,
     "torch_impl/padded.py": ("_product", "_dense", "_send_back", "_RuledDense", "_outputs",
-                             "_loss", "_gradients", "_descend", "_online", "_one_rule"),
+                             "_times", "_loss", "_gradients", "_descend", "_online", "_in_order"),
     "jax_impl/padded.py": ("_dense", "_send_back", "_ruled_dense_bwd", "_outputs", "_loss",
-                           "_one_network", "_chunk", "_in_order", "padded_step"),
+                           "_one_network", "_chunk", "_chunks", "_filled", "padded_step"),
 }
 
 # Test files in the order pytest runs them: cheap, direct checks of the math first, so that most

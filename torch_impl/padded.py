@@ -1,23 +1,23 @@
 """``padded_step`` with torch autograd: a padded stack of networks of many architectures in one
 call (``reference/padded.py`` states the padding and the result).
 
-The graph is ``torch_impl/backprop.py``'s, with the choices an architecture makes taken per
-network: each activation is computed and each network's own kept (``torch.where``), and each
-loss is torch.nn's function on the networks that use it. The networks of each rule are computed
-together (``reference.padded.by_rule``), so that the graph is that rule's: the plain graph under
-``exact``, and under any other rule every slot a ``_RuledDense`` whose backward sends the rule's
-error to its input (below a network's first layer that error is computed and discarded, where
-``torch_impl/backprop.py`` has a plain layer). Nothing is differentiated by hand. A
-gradient-descent update is ``p − η·g``, the same number as ``torch.optim.SGD``'s
-``p.add_(g, alpha=−η)``; it is written out because the learning rate differs per network.
+The graph is ``torch_impl/backprop.py``'s, with every choice an architecture makes taken per
+network: each activation is computed and each network's own kept (``torch.where``), each loss
+is torch.nn's function on the networks that use it, and, unless every network follows
+``exact``, every slot is a ``_RuledDense`` whose backward sends the network's rule's error to
+its input (the chain rule, autograd's own, under ``exact``; below a network's first layer that
+error is computed and discarded, where ``torch_impl/backprop.py`` has a plain layer). Nothing
+is differentiated by hand. A gradient-descent update is ``p − η·g``, the same number as
+``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out because the learning rate
+differs per network.
 """
 
 from __future__ import annotations
 
 import torch
 
-from reference.padded import LOSS_FORMS, Padded, by_rule
-from reference.types import ACTIVATIONS, Gradients, Layer, StackedStep
+from reference.padded import LOSS_FORMS, Padded, in_order
+from reference.types import ACTIVATIONS, RULES, Gradients, Layer, StackedStep
 from torch_impl import activations, losses
 
 
@@ -28,6 +28,14 @@ def _product(a_prev, weights):
     if a_prev.shape[-2] == 1:
         return (weights * a_prev).sum(-1).unsqueeze(-2)
     return a_prev @ weights.mT
+
+
+def _times(error, matrix):
+    """error · matrix for every network; for one sample, a broadcast product and a sum over
+    the matrix's rows (a batched matrix-vector ``bmm`` is twice as slow)."""
+    if error.shape[-2] == 1:
+        return (matrix * error.mT).sum(-2).unsqueeze(-2)
+    return error @ matrix
 
 
 def _dense(a_prev, weights, bias, activation, neurons):
@@ -41,56 +49,55 @@ def _dense(a_prev, weights, bias, activation, neurons):
 
 
 # --8<-- [start:send_back]
-def _send_back(rule: str, weights, neurons, error, grad_w, lr):
-    """The cotangent for a slot's input under ``rule`` (not ``exact``: autograd's own), as
-    ``torch_impl.backprop._send_back`` computes it; a padded row's sum is 0, and it is divided
-    by 1 instead (no error reaches it)."""
-    if rule == "raw_error":
-        return error @ weights
-    if rule == "raw_error_new_weights":
-        return error @ (weights - lr * grad_w)
-    return error @ (weights / torch.where(neurons.unsqueeze(-1),
-                                          weights.sum(-1, keepdim=True), 1.0))
+def _send_back(rule, weights, neurons, error, chain, grad_w, lr):
+    """The cotangent for a slot's input under each network's ``rule`` (its code, (N, 1, 1)):
+    autograd's own (``chain``) under ``exact``, else the error times the rule's matrix, as
+    ``torch_impl.backprop._send_back`` computes it: W, W − η·∂E/∂W, or under ``proportional``
+    W with each row divided by its sum, here written as the error's entries divided by the
+    sums (the same product), so that one matrix serves every rule. A padded row's sum is 0, and
+    it is divided by 1 instead (no error reaches it)."""
+    sums = torch.where(neurons, weights.sum(-1), 1.0).unsqueeze(-2)
+    error = torch.where(rule == RULES.index("proportional"), error / sums, error)
+    matrix = weights - torch.where(rule == RULES.index("raw_error_new_weights"), lr, 0.0) * grad_w
+    return torch.where(rule == RULES.index("exact"), chain, _times(error, matrix))
 # --8<-- [end:send_back]
 
 
 class _RuledDense(torch.autograd.Function):
-    """A slot whose backward sends the rule's error, not the chain rule's, to its input; its
-    weight and bias gradients are autograd's VJPs of the same slot (of the graph its forward
-    pass built, kept for the backward pass)."""
+    """A slot whose backward sends each network's rule's error, not the chain rule's, to its
+    input; its weight and bias gradients, and the chain rule's error, are autograd's VJPs of the
+    same slot (of the graph its forward pass built, kept for the backward pass)."""
 
     @staticmethod
     def forward(ctx, a_prev, weights, bias, activation, neurons, rule, lr):
         with torch.enable_grad():
-            w, b = weights.detach().requires_grad_(), bias.detach().requires_grad_()
-            ctx.graph = (_dense(a_prev.detach(), w, b, activation, neurons), w, b)
-        ctx.save_for_backward(weights, neurons, lr)
-        ctx.rule = rule
+            inputs = [t.detach().requires_grad_() for t in (a_prev, weights, bias)]
+            ctx.graph = (_dense(*inputs, activation, neurons), inputs)
+        ctx.save_for_backward(weights, neurons, rule, lr)
         return ctx.graph[0].detach()
 
     @staticmethod
     def backward(ctx, grad):
-        weights, neurons, lr = ctx.saved_tensors
-        a, w, b = ctx.graph
-        grad_w, grad_b = torch.autograd.grad(a, [w, b], grad)
-        grad_in = _send_back(ctx.rule, weights, neurons, grad, grad_w, lr)
+        weights, neurons, rule, lr = ctx.saved_tensors
+        a, inputs = ctx.graph
+        chain, grad_w, grad_b = torch.autograd.grad(a, inputs, grad)
+        grad_in = _send_back(rule, weights, neurons, grad, chain, grad_w, lr)
         return grad_in, grad_w, grad_b, None, None, None, None
 
 
-def _outputs(W, b, nets, X, rule, lr):
-    """Every slot's output a_l under ``rule``; an inactive slot's is its input. A slot is
-    computed for the networks up to the last one it is active in: in batch mode they come in
-    decreasing order of depth (``by_rule``), so those are the ones it is active in."""
+def _outputs(W, b, nets, X, ruled: bool):
+    """Every slot's output a_l, each slot a ``_RuledDense`` if ``ruled``; an inactive slot's
+    is its input. A slot is computed for the networks up to the last one it is active in: in
+    batch mode they come in decreasing order of depth (``Padded.order``), so those are the
+    ones it is active in."""
     a, outs = X, []
+    rule, lr = nets["rules"][:, None, None], nets["lr"][:, None, None]
     for slot, (weights, bias) in enumerate(zip(W, b)):
         active = nets["active"][:, slot]
         n = int(active.nonzero().max()) + 1 if active.any() else 0
         slot_of = (a[:n], weights[:n], bias[:n], nets["activations"][:n, slot, None, None],
                    nets["neurons"][:n, slot])
-        if rule == "exact":
-            dense = _dense(*slot_of)
-        else:
-            dense = _RuledDense.apply(*slot_of, rule, lr[:n])
+        dense = _RuledDense.apply(*slot_of, rule[:n], lr[:n]) if ruled else _dense(*slot_of)
         a = torch.cat([torch.where(active[:n, None, None], dense, a[:n]), a[n:]])
         outs.append(a)
     return outs
@@ -113,12 +120,13 @@ def _loss(outputs, T, nets, elements, divisor):
     return E
 
 
-def _gradients(W, b, nets, X, T, rule, elements, divisor, errors=False):
+def _gradients(W, b, nets, X, T, elements, divisor, errors=False):
     """(E, ∂E/∂W and ∂E/∂b per slot, and with ``errors`` every slot's error): one autograd
-    call for the parameters and every a_l."""
+    call for the parameters and every a_l, each network under its rule."""
     W = [w.detach().requires_grad_() for w in W]
     b = [v.detach().requires_grad_() for v in b]
-    outs = _outputs(W, b, nets, X, rule, nets["lr"][:, None, None])
+    ruled = bool((nets["rules"] != RULES.index("exact")).any())
+    outs = _outputs(W, b, nets, X, ruled)
     E = _loss(outs[-1], T, nets, elements, divisor)
     found = torch.autograd.grad(E.sum(), [*W, *b, *(outs if errors else ())])
     depth = len(W)
@@ -135,9 +143,9 @@ def _descend(params, grads, lr):
     return [q - lr.reshape((-1,) + (1,) * (q.ndim - 1)) * g for q, g in zip(params, grads)]
 
 
-def _online(W, b, nets, rule, elements, one_sample):
+def _online(W, b, nets, elements, one_sample):
     """The parameters after one update per sample, in order. The networks come in decreasing
-    order of their samples (``by_rule``), so the i-th update is computed for the first networks
+    order of their samples (``Padded.order``), so the i-th update is computed for the first networks
     only: those that have an i-th sample (for the others it is an update by zero)."""
     W, b = [w.clone() for w in W], [v.clone() for v in b]
     counts, divisor = nets["samples"].sum(-1), torch.from_numpy(one_sample)
@@ -148,7 +156,7 @@ def _online(W, b, nets, rule, elements, one_sample):
         having = {name: value[:n] for name, value in nets.items()}   # an i-th sample
         having["samples"] = having["samples"][:, i : i + 1]
         _, gw, gb, _ = _gradients([w[:n] for w in W], [v[:n] for v in b], having,
-                                  having["X"][:, i : i + 1], having["T"][:, i : i + 1], rule,
+                                  having["X"][:, i : i + 1], having["T"][:, i : i + 1],
                                   elements[:n, i : i + 1], divisor[:n])
         for parameter, step in zip(W + b, _descend([q[:n] for q in W + b], gw + gb,
                                                    having["lr"])):
@@ -156,24 +164,24 @@ def _online(W, b, nets, rule, elements, one_sample):
     return W, b
 
 
-def _one_rule(padded: Padded, mode: str, rule: str) -> StackedStep:
-    """``padded_step`` for networks that all follow ``rule``."""
+def _in_order(padded: Padded, mode: str) -> StackedStep:
+    """``padded_step`` for networks in ``padded.order(mode)``."""
     # The stack as tensors that share its memory (nothing here writes into them).
     nets = {name: torch.from_numpy(value) for name, value in padded._asdict().items()}
     nets["activations"], nets["losses"] = nets["activations"].long(), nets["losses"].long()
     X, T, lr = nets["X"], nets["T"], nets["lr"]
     W, b = list(nets["weights"].unbind(1)), list(nets["biases"].unbind(1))
     elements, divisor = torch.from_numpy(padded.elements()), torch.from_numpy(padded.divisor())
-    loss_before, grad_w, grad_b, errors = _gradients(W, b, nets, X, T, rule, elements, divisor,
+    loss_before, grad_w, grad_b, errors = _gradients(W, b, nets, X, T, elements, divisor,
                                                      errors=True)
     # Batch: one update along these gradients; online: one per sample, in order.
     if mode == "batch":
         W_after, b_after = _descend(W, grad_w, lr), _descend(b, grad_b, lr)
     else:
-        W_after, b_after = _online(W, b, nets, rule, elements, padded.divisor(one_sample=True))
+        W_after, b_after = _online(W, b, nets, elements, padded.divisor(one_sample=True))
     with torch.no_grad():
         W_after, b_after = [w.detach() for w in W_after], [v.detach() for v in b_after]
-        loss_after = _loss(_outputs(W_after, b_after, nets, X, "exact", None)[-1], T, nets,
+        loss_after = _loss(_outputs(W_after, b_after, nets, X, False)[-1], T, nets,
                            elements, divisor)
     return StackedStep(
         loss_before.numpy(),
@@ -185,9 +193,10 @@ def _one_rule(padded: Padded, mode: str, rule: str) -> StackedStep:
 
 def padded_step(padded: Padded, mode: str) -> StackedStep:
     """Loss, gradients, one plain gradient-descent step and the loss after it, for every
-    network of ``padded`` (see ``reference/padded.py``). The networks of each rule are computed
-    together, so that the graph is the rule's, as in ``torch_impl/backprop.py``."""
-    return by_rule(padded, mode, _one_rule)
+    network of ``padded`` (see ``reference/padded.py``), computed in order of their depth
+    (batch) or samples (online, ``Padded.order``), so that a slot or an update is computed for
+    the first networks only."""
+    return in_order(padded, mode, _in_order)
 
 
 __all__ = ["padded_step"]

@@ -415,10 +415,14 @@ class _PaddedCalls:
         self.worst = _fold(self.report, self.worst, checked, drawn)
 
     def start(self, drawn) -> None:
-        """Pad the ``drawn`` groups of one mode and set the frameworks on them."""
+        """Pad the ``drawn`` groups of one mode, in the order in which the frameworks compute
+        them (``Padded.order``: by depth in batch mode, by samples online), and set the
+        frameworks on them."""
+        mode = drawn[0][1].mode
+        drawn = sorted(drawn, key=lambda found: -(
+            found[1].samples if mode == "online" else len(found[1].activations)))
         stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE,
                                   self.report.dtype)
-        mode = drawn[0][1].mode
         self.running.append((drawn, stack, {
             name: self.pool.submit(_timed, module.padded_step, stack, mode)
             for name, module in self.frameworks.items()}))
