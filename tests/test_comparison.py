@@ -293,6 +293,22 @@ def test_negative_numbers_are_judged_against_their_magnitude():
     assert comparison.agree, comparison.worst
 
 
+def test_each_reference_array_is_judged_on_its_own_scale_at_one_place():
+    """Two arrays compared at the same place (as the rules report compares each rule's
+    measurements): the second, of 1.0, is judged on its own scale and not on the first's,
+    a million times larger, whose allowance would pass its difference of 1e-9; the first
+    reference array, compared again, still passes its own rounding."""
+    comparison = Comparison("a")
+    large, small = np.array([1e6]), np.array([1.0])
+    comparison.add_array("b", Place("x"), large, large + 1e-7, 1e-12)
+    assert comparison.agree, comparison.worst
+    comparison.add_array("c", Place("x"), small, small + 1e-9, 1e-12)
+    assert not comparison.agree and comparison.worst.backends == ("a", "c")
+    assert comparison.worst.scale == 1.0, comparison.worst
+    comparison.add_array("d", Place("x"), large, large + 1e-7, 1e-12)
+    assert comparison.differing == 1
+
+
 def test_when_everything_agrees_exactly_the_first_number_compared_is_reported():
     """Ties keep the first number found: with every difference 0, the worst is the first."""
     comparison = Comparison("a")

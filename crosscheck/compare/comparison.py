@@ -7,6 +7,8 @@ agrees when ``|a − b| ≤ tolerance × scale`` (``crosscheck/compare/tolerance
 tolerance and which scale); the comparison keeps the largest absolute difference, the number
 furthest past its tolerance (or, when every number agrees, nearest to it) as a
 ``Disagreement`` that says where, and, for stacks of networks, each network's worst ratio.
+What each number of the reference may differ by is computed once, for every backend compared
+with it.
 
 Two non-finite numbers agree when they are the same (both NaN, or the same infinity): a run that
 blows up on both backends alike is not a disagreement between them. A number that is finite on
@@ -76,6 +78,7 @@ class Comparison:
         self.worst: Disagreement | None = None
         self.per_network: np.ndarray | None = None
         self.compared = self.differing = 0       # numbers compared, and past their tolerance
+        self._allowances: dict = {}              # per place: _allowed of the reference's array
 
     @property
     def agree(self) -> bool:
@@ -121,36 +124,51 @@ class Comparison:
                        else f"shape {np.shape(ref)} against {np.shape(other)}")
             return self._fold(Disagreement(place, (self.reference, name), (math.nan, math.nan),
                                            math.inf, 0.0, tol, problem=problem), math.inf)
-        ref, other = np.asarray(ref, np.float64), np.asarray(other, np.float64)
-        diff, finite = _differences(ref, other)
-        magnitude = np.abs(ref) if finite else np.where(np.isfinite(ref), np.abs(ref), 0.0)
-        scale = _own_scale(magnitude, self.stacked) if scale is None else np.maximum(scale,
-                                                                                  magnitude)
-        excess = _excess(diff, scale, tol, TINY[self.dtype])
-        self._count(diff, excess)
-        if excess.size:
-            k = int(np.argmax(excess))
-            index = np.unravel_index(k, ref.shape)
+        values = np.asarray(ref, np.float64), np.asarray(other, np.float64)
+        diff, finite, largest = _differences(*values)
+        scale, allowed = self._allowed(place, ref, scale, tol) if finite else \
+            _allowed(values[0], scale, tol, False, self.stacked, TINY[self.dtype])
+        excess = _excess(diff, allowed, finite)
+        worst = self._count(excess, largest)
+        if worst is not None:
+            ref, other = values
+            index = np.unravel_index(worst, ref.shape)
             network, index = (int(index[0]), index[1:]) if self.stacked else (None, index)
             self._fold(Disagreement(place.at(index), (self.reference, name),
-                                    (float(ref.flat[k]), float(other.flat[k])),
-                                    float(diff.flat[k]), float(scale.flat[k]), tol, network),
-                       float(excess.flat[k]))
+                                    (float(ref.flat[worst]), float(other.flat[worst])),
+                                    float(diff.flat[worst]), float(scale.flat[worst]), tol,
+                                    network), float(excess.flat[worst]))
 
-    def _count(self, diff, excess) -> None:
-        """The largest difference, how many numbers differ, and each network's worst."""
-        if diff.size:
-            largest = diff.max()
-            self.max_abs_diff = max(self.max_abs_diff, float(
-                largest if np.isfinite(largest) else np.max(diff, where=np.isfinite(diff),
-                                                            initial=0.0)))
+    def _allowed(self, place: Place, ref, scale, tol: float):
+        """``_allowed`` for the reference's array at ``place`` (finite everywhere), computed
+        once for every backend compared with it."""
+        key = (place, tol)
+        cached = self._allowances.get(key)
+        if cached is None or cached[0] is not ref or cached[1] is not scale:
+            cached = self._allowances[key] = (ref, scale, *_allowed(
+                np.asarray(ref, np.float64), scale, tol, True, self.stacked, TINY[self.dtype]))
+        return cached[2:]
+
+    def _count(self, excess, largest: float) -> int | None:
+        """The largest (finite) difference, how many numbers differ, and each network's worst;
+        return the flat index of the worst number (None for an empty array)."""
+        self.max_abs_diff = max(self.max_abs_diff, largest)
         self.compared += excess.size
-        self.differing += int(np.count_nonzero(excess > 1))
         if self.stacked:
             per = excess.reshape(excess.shape[0], int(np.prod(excess.shape[1:])))
             worst = per.max(axis=1, initial=0.0)
             self.per_network = worst if self.per_network is None else np.maximum(
                 self.per_network, worst)
+        if not excess.size:
+            return None
+        if self.stacked:
+            network = int(np.argmax(worst))
+            found = network * per.shape[1] + int(np.argmax(per[network]))
+        else:
+            found = int(np.argmax(excess))
+        if excess.flat[found] > 1:
+            self.differing += int(np.count_nonzero(excess > 1))
+        return found
 
     def _fold(self, found: Disagreement, excess: float) -> None:
         if self.stacked and found.problem:
@@ -163,16 +181,31 @@ class Comparison:
 
 
 def _differences(ref, other):
-    """(|a − b|, whether everything is finite), with two equal non-finite numbers (both NaN,
-    the same infinity) differing by 0 and a non-finite number against a finite one by
-    infinity."""
+    """(|a − b|, whether everything is finite, the largest finite difference), with two equal
+    non-finite numbers (both NaN, the same infinity) differing by 0 and a non-finite number
+    against a finite one by infinity."""
     with np.errstate(invalid="ignore"):
-        diff = np.abs(ref - other)
-    if np.isfinite(diff).all():          # then both are finite everywhere: the common case
-        return diff, True
+        diff = np.asarray(np.subtract(ref, other))
+    np.abs(diff, out=diff)
+    largest = float(diff.max()) if diff.size else 0.0
+    if math.isfinite(largest):          # then both are finite everywhere: the common case
+        return diff, True, largest
     same = (ref == other) | (np.isnan(ref) & np.isnan(other))
     both_finite = np.isfinite(ref) & np.isfinite(other)
-    return np.where(same, 0.0, np.where(both_finite, diff, np.inf)), False
+    largest = float(np.max(diff, where=both_finite, initial=0.0))
+    return np.where(same, 0.0, np.where(both_finite, diff, np.inf)), False, largest
+
+
+def _allowed(ref, scale, tol: float, finite: bool, stacked: bool, tiny: float):
+    """(each number's scale, what it may differ by). Its scale is ``scale`` or, if larger, the
+    reference's own magnitude (its finite magnitude unless ``finite``); with no ``scale``, the
+    largest magnitude of the array (of each network's part, for a stack). It may differ by tol
+    × its scale, never less than the dtype's smallest normal number ``tiny``: below it floating
+    point has no relative precision left (and a backend may flush such numbers to zero), so
+    smaller differences are no differences."""
+    magnitude = np.abs(ref) if finite else np.where(np.isfinite(ref), np.abs(ref), 0.0)
+    scale = _own_scale(magnitude, stacked) if scale is None else np.maximum(scale, magnitude)
+    return scale, np.maximum(np.multiply(scale, tol), tiny)
 
 
 def _own_scale(magnitude, stacked: bool):
@@ -185,11 +218,11 @@ def _own_scale(magnitude, stacked: bool):
     return np.broadcast_to(magnitude.max(initial=0.0), magnitude.shape)
 
 
-def _excess(diff, scale, tol, tiny):
-    """diff / (tol × scale), elementwise. What is allowed is never below the dtype's smallest
-    normal number: below it floating point has no relative precision left (and a backend may
-    flush such numbers to zero), so smaller differences are no differences; a larger one
-    against a zero scale is a disagreement."""
+def _excess(diff, allowed, finite: bool):
+    """diff / allowed, elementwise: above 1 is a disagreement. A difference against an
+    infinite allowance (an infinite scale) is infinite where it is itself infinite or NaN."""
+    if finite:
+        return np.divide(diff, allowed)
     with np.errstate(invalid="ignore"):
-        excess = diff / np.maximum(tol * scale, tiny)
-    return np.where(np.isnan(excess), np.inf, excess)     # infinite against infinite scale
+        excess = diff / allowed
+    return np.where(np.isnan(excess), np.inf, excess)
