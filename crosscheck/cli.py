@@ -497,8 +497,9 @@ def _optimizers(args) -> int:
 def _sweep(args) -> int:
     from crosscheck.report import as_json
     from crosscheck.report import sweep as text
-    from crosscheck.runs import sweep
+    from crosscheck.runs import memory, sweep
 
+    memory.keep_freed()         # before the frameworks start their threads: one arena for all
     modules = _backends(args)
     if "numpy" not in modules:
         raise UsageError("crosscheck sweep: --backends: the sweep compares every backend with "
