@@ -138,15 +138,21 @@ def _gradients(W, b, nets, X, T, elements, divisor, errors=False):
     return E.detach(), list(found[:depth]), grad_b, errs
 
 
+def _scaled(lr, grad):
+    """η·g, with each network's η."""
+    return lr.reshape((-1,) + (1,) * (grad.ndim - 1)) * grad
+
+
 def _descend(params, grads, lr):
-    """p − η·g for every parameter, with each network's η."""
-    return [q - lr.reshape((-1,) + (1,) * (q.ndim - 1)) * g for q, g in zip(params, grads)]
+    """p − η·g for every parameter."""
+    return [q - _scaled(lr, g) for q, g in zip(params, grads)]
 
 
 def _online(W, b, nets, elements, one_sample):
     """The parameters after one update per sample, in order. The networks come in decreasing
-    order of their samples (``Padded.order``), so the i-th update is computed for the first networks
-    only: those that have an i-th sample (for the others it is an update by zero)."""
+    order of their samples (``Padded.order``), so the i-th update is computed for the first
+    networks only: those that have an i-th sample (for the others it is an update by zero).
+    Each update is made in place: p − η·g, the same number."""
     W, b = [w.clone() for w in W], [v.clone() for v in b]
     counts, divisor = nets["samples"].sum(-1), torch.from_numpy(one_sample)
     for i in range(nets["X"].shape[1]):
@@ -158,9 +164,8 @@ def _online(W, b, nets, elements, one_sample):
         _, gw, gb, _ = _gradients([w[:n] for w in W], [v[:n] for v in b], having,
                                   having["X"][:, i : i + 1], having["T"][:, i : i + 1],
                                   elements[:n, i : i + 1], divisor[:n])
-        for parameter, step in zip(W + b, _descend([q[:n] for q in W + b], gw + gb,
-                                                   having["lr"])):
-            parameter[:n] = step
+        for parameter, grad in zip(W + b, gw + gb):
+            parameter[:n] -= _scaled(having["lr"], grad)
     return W, b
 
 
