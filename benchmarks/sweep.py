@@ -31,6 +31,7 @@ import numpy as np
 
 from crosscheck import backends
 from crosscheck.report import as_json
+from crosscheck.runs import memory as kept_memory
 from crosscheck.runs import sweep
 
 BATCHES = (1, 10, 100, 1000, 4000)
@@ -119,7 +120,7 @@ def memory(modules, count: int, trim: bool) -> dict:
     sweep at the default networks per architecture. With ``trim``, garbage is
     collected and glibc's malloc_trim hands freed memory back first, so the figure is what the
     process still holds; without it, what the operating system sees (glibc keeps freed memory
-    for reuse)."""
+    for reuse: ``crosscheck/runs/memory.py``)."""
     libc = ctypes.CDLL("libc.so.6") if trim else None
     samples = []
 
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--memory-count", type=int, default=100_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    kept_memory.keep_freed()        # as `crosscheck sweep` does, before the frameworks' threads
     modules = {name: backends.load(name) for name in ("numpy", "torch", "jax")}
     if args.memory:
         out = {"memory": [memory(modules, args.memory_count, trim) for trim in (False, True)]}
