@@ -18,6 +18,8 @@ What makes it fast, and why nothing is hidden by it:
   ``stacked_step`` call of each framework (batched matrix products and autograd of the sum of
   independent losses in PyTorch; ``jax.vmap`` of JAX's function, compiled for that
   architecture), where compiling costs less than padding would.
+* What a call frees stays in the process for the next call (``crosscheck/runs/memory.py``):
+  fresh pages, faulted in and zeroed by the kernel, cost a fifth to a third of the sweep's CPU.
 * With ``optimizers=True`` (``--optimizers``) every architecture also draws an optimizer, its
   convention and its settings (``draw_optimizer``), among those every backend computes, and the
   step is that optimizer's first update, in batch mode. Online, an optimizer's later updates
