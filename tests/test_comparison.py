@@ -309,6 +309,16 @@ def test_each_reference_array_is_judged_on_its_own_scale_at_one_place():
     assert comparison.differing == 1
 
 
+@pytest.mark.parametrize("rest", [[], [math.nan], [math.inf]], ids=["finite", "nan", "inf"])
+def test_a_number_is_judged_on_the_reference_magnitude_not_the_other(rest):
+    """1.0 against 2.0 at a tolerance of 0.7: a difference of 1.0 is more than 0.7 of the
+    reference's 1.0, though less than 0.7 of the other backend's 2.0; so also beside a
+    non-finite number that both have."""
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), np.array([1.0, *rest]), np.array([2.0, *rest]), 0.7)
+    assert not comparison.agree and comparison.worst.scale == 1.0, comparison.worst
+
+
 def test_when_everything_agrees_exactly_the_first_number_compared_is_reported():
     """Ties keep the first number found: with every difference 0, the worst is the first."""
     comparison = Comparison("a")
