@@ -156,6 +156,26 @@ def test_jax_computes_each_chunk_from_its_lowest_active_slot_for_its_most_sample
     assert np.all(np.isfinite(step.loss_after)) and np.all(step.loss_after > 0)
 
 
+def test_the_sweep_pads_each_call_in_the_order_the_frameworks_compute_it(monkeypatch):
+    """The sweep pads a call's groups by decreasing depth (batch mode) or samples (online),
+    ``Padded.order``'s order, so that no framework copies the stack into order: every stack
+    the sweep sets a framework on is in that order already (the sweep's key is written apart
+    from ``Padded.order``, and this test holds them together)."""
+    calls = []
+    real = sweep._timed
+
+    def spied(function, stack, mode):
+        calls.append((mode, np.array_equal(stack.order(mode), np.arange(len(stack.X)))))
+        return real(function, stack, mode)
+
+    monkeypatch.setattr(sweep, "_timed", spied)
+    monkeypatch.setattr(sweep, "PADDED_CALL", 60)
+    report = sweep.sweep({name: load_backend(name) for name in ("numpy", "torch")}, 400,
+                         seed=2, per_architecture=10)
+    assert report.ok and {mode for mode, _ in calls} == set(sweep.MODES)
+    assert all(in_order for _, in_order in calls), calls
+
+
 def test_a_place_is_named_in_its_own_network_or_as_padding():
     """A 2-layer network (3 inputs, 2 and 1 neurons, 2 samples) in slots 2 and 3 of 4: its
     layer 0 is slot 2; a slot below it, a padded neuron, a padded input of a layer above the
