@@ -13,11 +13,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from crosscheck import backends as registry
-from crosscheck.runs import sweep
+from crosscheck.runs import memory, sweep
 
 
 def _job(specs: dict, options: dict, shard: tuple[int, int]) -> sweep.SweepReport:
-    """One job: the backends loaded again from their names or paths, one shard swept."""
+    """One job: the backends loaded again from their names or paths (after keeping freed
+    memory, as ``crosscheck sweep`` does), one shard swept."""
+    memory.keep_freed()
     modules = {shown: registry.load(spec) for shown, spec in specs.items()}
     return sweep.sweep(modules, shard=shard, **options)
 
