@@ -262,6 +262,16 @@ def test_a_difference_of_exactly_the_tolerance_agrees():
         comparison.add_array("b", Place("x"), np.array([1.0]), np.array([other]), 2.0**-44)
         assert comparison.agree is agree, (other, comparison.worst)
         assert comparison.differing == (0 if agree else 1), (other, comparison.differing)
+    both = Comparison("a")
+    both.add_array("b", Place("x"), np.ones(2), np.array([1 + 2.0**-44, 1 + 2.0**-43]),
+                   2.0**-44)
+    assert both.differing == 1, "the number at exactly its tolerance was counted as differing"
+
+
+def test_empty_arrays_compare_nothing_and_agree():
+    comparison = Comparison("a")
+    comparison.add_array("b", Place("x"), np.zeros((0, 3)), np.zeros((0, 3)), 1e-12)
+    assert comparison.agree and (comparison.compared, comparison.max_abs_diff) == (0, 0.0)
 
 
 def test_the_comparison_counts_the_numbers_compared_and_those_past_their_tolerance():
@@ -307,6 +317,17 @@ def test_each_reference_array_is_judged_on_its_own_scale_at_one_place():
     assert comparison.worst.scale == 1.0, comparison.worst
     comparison.add_array("d", Place("x"), large, large + 1e-7, 1e-12)
     assert comparison.differing == 1
+
+
+def test_the_same_reference_array_is_judged_on_each_scale_it_is_given():
+    """One reference array at one place, first with the large scale of its terms (1e6) and
+    then with none (its own largest value, 1.0): the second comparison uses its own scale, on
+    which a difference of 1e-9 is past 1e-12."""
+    comparison, ref = Comparison("a"), np.array([1.0])
+    comparison.add_array("b", Place("x"), ref, ref + 1e-9, 1e-12, np.array([1e6]))
+    assert comparison.agree, comparison.worst
+    comparison.add_array("c", Place("x"), ref, ref + 1e-9, 1e-12)
+    assert not comparison.agree and comparison.worst.backends == ("a", "c")
 
 
 @pytest.mark.parametrize("rest", [[], [math.nan], [math.inf]], ids=["finite", "nan", "inf"])
