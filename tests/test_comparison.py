@@ -338,6 +338,7 @@ def test_a_number_is_judged_on_the_reference_magnitude_not_the_other(rest):
     comparison = Comparison("a")
     comparison.add_array("b", Place("x"), np.array([1.0, *rest]), np.array([2.0, *rest]), 0.7)
     assert not comparison.agree and comparison.worst.scale == 1.0, comparison.worst
+    assert comparison.differing == 1
 
 
 def test_when_everything_agrees_exactly_the_first_number_compared_is_reported():

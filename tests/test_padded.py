@@ -111,6 +111,20 @@ def test_padded_step_gives_each_network_what_its_stacked_step_gives(backend, mod
 
 
 @pytest.mark.parametrize("backend", ["torch", "jax"])
+@pytest.mark.parametrize("rule", ["exact", "proportional"])
+def test_a_stack_of_one_rule_alone_is_computed_under_that_rule(backend, rule):
+    """A stack whose networks all follow one rule (the sweep's ``--rules`` draws such stacks):
+    each network gets what its stacked step gives, in both modes."""
+    for mode in sweep.MODES:
+        drawn = [(arch, group) for arch, group in draws()
+                 if arch.mode == mode and arch.rule == rule]
+        comparison, _ = _against_stacked(backend, drawn,
+                                         padded.pad(drawn, sweep.SHAPE, "float64"), mode)
+        assert comparison.compared > 0 and comparison.disagreement is None, \
+            f"{mode}: {comparison.disagreement}"
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
 def test_fewer_networks_than_samples_step_online_through_every_sample(backend):
     """One network of 8 samples alone, online (a rule's networks may be fewer than the samples
     in a stack): all 8 updates, as its stacked step makes them."""
