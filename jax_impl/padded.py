@@ -20,7 +20,7 @@ import numpy as np
 from jax import lax
 
 from jax_impl import activations, losses
-from reference.padded import LOSS_FORMS, Padded
+from reference.padded import LOSS_FORMS, Padded, unmoved
 from reference.types import ACTIVATIONS, RULES, Gradients, Layer, StackedStep
 
 
@@ -166,7 +166,7 @@ def _chunks(padded: Padded, order):
     first ``count`` networks are those ``rows`` of ``padded``; a chunk is a slice of the stack
     where its rows are in order already, else their copy, and the last is filled with zero
     networks."""
-    in_place = np.array_equal(order, np.arange(len(order)))
+    in_place = unmoved(order)
     for start in range(0, len(order), CHUNK):
         count = min(CHUNK, len(order) - start)
         rows = slice(start, start + count) if in_place else order[start:start + count]

@@ -104,13 +104,19 @@ class Padded(NamedTuple):
         return Padded(*(field[rows] for field in self))
 
 
+def unmoved(order) -> bool:
+    """Whether ``order`` (a permutation of the rows) leaves every row where it is: a stack
+    padded in order already (as the sweep pads its calls) needs no copy into order."""
+    return np.array_equal(order, np.arange(len(order)))
+
+
 def in_order(padded: Padded, mode: str, step) -> StackedStep:
     """``step(stack, mode)`` on the networks of ``padded`` in ``padded.order(mode)``, its results
     put back in the rows of ``padded``: for a framework that computes a slot or an update for
     the first networks of a stack only."""
     order = padded.order(mode)
-    if np.array_equal(order, np.arange(len(order))):
-        return step(padded, mode)               # in order already (as the sweep pads them)
+    if unmoved(order):
+        return step(padded, mode)
     found = step(padded.take(order), mode)
     rows = np.argsort(order)
 
@@ -125,4 +131,4 @@ def in_order(padded: Padded, mode: str, step) -> StackedStep:
                        found.loss_after[rows])
 
 
-__all__ = ["LOSS_FORMS", "Padded", "in_order"]
+__all__ = ["LOSS_FORMS", "Padded", "in_order", "unmoved"]

@@ -328,7 +328,6 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
     report.optimizers, report.shard = optimizers, shard
     report.versions = {name: module.version() for name, module in modules.items()}
-    memory.keep_freed()
     with _one_torch_thread():
         worst_group = _run(modules, report, progress)
     if worst_file and worst_group:
