@@ -7,9 +7,9 @@ is torch.nn's function on the networks that use it, and, unless every network fo
 ``exact``, every slot is a ``_RuledDense`` whose backward sends the network's rule's error to
 its input (the chain rule, autograd's own, under ``exact``; below a network's first layer that
 error is computed and discarded, where ``torch_impl/backprop.py`` has a plain layer). Nothing
-is differentiated by hand. A gradient-descent update is ``p − η·g``, the same number as
-``torch.optim.SGD``'s ``p.add_(g, alpha=−η)``; it is written out because the learning rate
-differs per network.
+is differentiated by hand. A gradient-descent update is ``p − η·g`` in one operation,
+``torch.addcmul(p, η, g, value=−1)``, as ``torch.optim.SGD`` makes it in one,
+``p.add_(g, alpha=−η)``; it is written out because the learning rate differs per network.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def _send_back(rule, weights, neurons, error, chain, grad_w, lr):
     it is divided by 1 instead (no error reaches it)."""
     sums = torch.where(neurons, weights.sum(-1), 1.0).unsqueeze(-2)
     error = torch.where(rule == RULES.index("proportional"), error / sums, error)
-    matrix = weights - torch.where(rule == RULES.index("raw_error_new_weights"), lr, 0.0) * grad_w
+    matrix = torch.addcmul(weights, torch.where(rule == RULES.index("raw_error_new_weights"), lr,
+                                                0.0), grad_w, value=-1)
     return torch.where(rule == RULES.index("exact"), chain, _times(error, matrix))
 # --8<-- [end:send_back]
 
@@ -103,14 +104,24 @@ def _outputs(W, b, nets, X, ruled: bool):
     return outs
 
 
+# The loss forms grouped by their summands: forms that differ only in what they divide by (a sum
+# or a mean) are computed together.
+_FORMS_BY_SUMMANDS = tuple(
+    tuple(code for code, form in enumerate(LOSS_FORMS) if losses.SUMMANDS[form] is summands)
+    for summands in dict.fromkeys(losses.SUMMANDS[form] for form in LOSS_FORMS))
+
+
 def _loss(outputs, T, nets, elements, divisor):
     """Each network's loss: its loss's summands (torch.nn's functions) over its real samples
     and outputs, divided as that loss divides. Cross-entropy's padded classes get the lowest
     logit, whose probability is 0."""
     E = outputs.new_zeros(len(outputs))
-    for code in nets["losses"].unique().tolist():
-        rows = torch.nonzero(nets["losses"] == code)[:, 0]
-        form, a, t = LOSS_FORMS[code], outputs[rows], T[rows]
+    present = set(nets["losses"].unique().tolist())
+    for codes in _FORMS_BY_SUMMANDS:
+        if present.isdisjoint(codes):
+            continue
+        rows = torch.nonzero(torch.isin(nets["losses"], torch.tensor(codes)))[:, 0]
+        form, a, t = LOSS_FORMS[codes[0]], outputs[rows], T[rows]
         if form.startswith("cross_entropy"):
             a = torch.where(nets["neurons"][rows, -1, None, :], a, torch.finfo(a.dtype).min)
         terms = losses.SUMMANDS[form](a, t)
@@ -138,21 +149,21 @@ def _gradients(W, b, nets, X, T, elements, divisor, errors=False):
     return E.detach(), list(found[:depth]), grad_b, errs
 
 
-def _scaled(lr, grad):
-    """η·g, with each network's η."""
-    return lr.reshape((-1,) + (1,) * (grad.ndim - 1)) * grad
+def _rates(lr, grad):
+    """Each network's η, shaped to multiply its part of ``grad``."""
+    return lr.reshape((-1,) + (1,) * (grad.ndim - 1))
 
 
 def _descend(params, grads, lr):
     """p − η·g for every parameter."""
-    return [q - _scaled(lr, g) for q, g in zip(params, grads)]
+    return [torch.addcmul(q, _rates(lr, g), g, value=-1) for q, g in zip(params, grads)]
 
 
 def _online(W, b, nets, elements, one_sample):
     """The parameters after one update per sample, in order. The networks come in decreasing
     order of their samples (``Padded.order``), so the i-th update is computed for the first
     networks only: those that have an i-th sample (for the others it is an update by zero).
-    Each update is made in place: p − η·g, the same number."""
+    Each update is made in place."""
     W, b = [w.clone() for w in W], [v.clone() for v in b]
     counts, divisor = nets["samples"].sum(-1), torch.from_numpy(one_sample)
     for i in range(nets["X"].shape[1]):
@@ -165,7 +176,7 @@ def _online(W, b, nets, elements, one_sample):
                                   having["X"][:, i : i + 1], having["T"][:, i : i + 1],
                                   elements[:n, i : i + 1], divisor[:n])
         for parameter, grad in zip(W + b, gw + gb):
-            parameter[:n] -= _scaled(having["lr"], grad)
+            parameter[:n].addcmul_(_rates(having["lr"], grad), grad, value=-1)
     return W, b
 
 
