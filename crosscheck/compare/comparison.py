@@ -203,9 +203,13 @@ def _allowed(ref, scale, tol: float, finite: bool, stacked: bool, tiny: float):
     × its scale, never less than the dtype's smallest normal number ``tiny``: below it floating
     point has no relative precision left (and a backend may flush such numbers to zero), so
     smaller differences are no differences."""
-    magnitude = np.abs(ref) if finite else np.where(np.isfinite(ref), np.abs(ref), 0.0)
-    scale = _own_scale(magnitude, stacked) if scale is None else np.maximum(scale, magnitude)
-    return scale, np.maximum(np.multiply(scale, tol), tiny)
+    magnitude = np.asarray(np.abs(ref) if finite else
+                           np.where(np.isfinite(ref), np.abs(ref), 0.0))
+    # The maximum and the product written in place: arrays of 17 MB in a sweep.
+    scale = _own_scale(magnitude, stacked) if scale is None else np.maximum(
+        scale, magnitude, out=magnitude if np.shape(scale) == magnitude.shape else None)
+    allowed = np.asarray(np.multiply(scale, tol))
+    return scale, np.maximum(allowed, tiny, out=allowed)
 
 
 def _own_scale(magnitude, stacked: bool):
