@@ -133,7 +133,8 @@ def memory(modules, count: int, trim: bool) -> dict:
         samples.append(round(rss_mib(), 1))
 
     began = time.perf_counter()
-    report = sweep.sweep(modules, count, seed=1, progress=progress)
+    report = sweep.sweep(modules, count, seed=1, progress=progress,
+                         apart=sweep.apart_by_default(modules))
     tail = samples[len(samples) // 2:]
     return {"count": count, "trim": trim, "architectures": len(report.architectures),
             "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
@@ -155,7 +156,8 @@ def main() -> None:
         out = {"memory": [memory(modules, args.memory_count, trim) for trim in (False, True)]}
     else:
         out = {"by_batch": by_batch(modules), "compile_options": compile_options(),
-               "sweep": as_json.sweep(sweep.sweep(modules, args.count, seed=0))}
+               "sweep": as_json.sweep(sweep.sweep(modules, args.count, seed=0,
+                                                  apart=sweep.apart_by_default(modules)))}
     if args.json:
         print(json.dumps(out))
         return

@@ -526,7 +526,8 @@ def _sweep(args) -> int:
         else:
             progress = _progress(args, f"{args.count} networks", "architectures")
             report = sweep.sweep(modules, worst_file=args.worst, shard=args.shard,
-                                 progress=progress, **options)
+                                 progress=progress, apart=sweep.apart_by_default(modules),
+                                 **options)
     except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
         raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
     report.skipped = args.skipped

@@ -54,7 +54,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,6 +67,7 @@ from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
 from crosscheck.examples import writer
 from crosscheck.runs import memory
 from crosscheck.runs import padded as padded_module
+from crosscheck.runs.apart import Apart, available
 from reference.optimizers import CONVENTIONS, HYPERPARAMETERS, NAMES, Optimizer, check
 from reference.types import ACTIVATIONS, LOSS_OUTPUTS, LOSSES, MODES, RULES, Layer
 
@@ -123,11 +124,10 @@ class Architecture:
 def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
     depth = int(rng.integers(1, MAX_DEPTH + 1))
     widths = tuple(int(w) for w in rng.integers(1, MAX_WIDTH + 1, size=depth + 1))
-    rule, mode = str(rng.choice(list(rules))), str(rng.choice(MODES))
+    rule, mode = _pick(rng, tuple(rules)), _pick(rng, MODES)
     low, high = LOG_LEARNING_RATE[(rule, mode) == ("proportional", "online")]
-    drawn = tuple(str(a) for a in rng.choice(ACTIVATIONS, size=depth))
-    biases = tuple(str(b) for b in rng.choice(BIAS_KINDS, size=depth))
-    samples, loss = int(rng.integers(1, MAX_SAMPLES + 1)), str(rng.choice(LOSSES))
+    drawn, biases = _pick(rng, ACTIVATIONS, depth), _pick(rng, BIAS_KINDS, depth)
+    samples, loss = int(rng.integers(1, MAX_SAMPLES + 1)), _pick(rng, LOSSES)
     return Architecture(
         widths=widths,
         activations=suited(drawn, loss),
@@ -138,6 +138,14 @@ def draw_architecture(rng: np.random.Generator, rules=RULES) -> Architecture:
         mode=mode,
         learning_rate=learning_rate(rng.uniform(low, high), widths),
     )
+
+
+def _pick(rng: np.random.Generator, options: tuple, size: int | None = None):
+    """``rng.choice(options, size)`` as str or a tuple of them, drawn as Generator.choice draws
+    (``integers(0, len(options))``: the same numbers) without making an array of the options."""
+    if size is None:
+        return options[int(rng.integers(0, len(options)))]
+    return tuple(options[int(k)] for k in rng.integers(0, len(options), size=size))
 
 
 def suited(activations: tuple[str, ...], loss: str) -> tuple[str, ...]:
@@ -270,21 +278,22 @@ class SweepReport:
 RESERVED_MB = 512
 
 
-def _warm_up(modules: dict, dtype: str, padded: bool) -> float:
-    """Seconds for one tiny stacked step on every backend, and with ``padded`` one padded
-    step of PADDED_CALL networks in each mode on every framework (of draws of their own, not
-    the sweep's) and RESERVED_MB of memory faulted in: the first-call costs (PyTorch's SGD
-    imports torch._dynamo, about 1.5 s; JAX compiles its padded step once per mode, a few
-    seconds; fresh memory from the OS, 0.2 s) kept out of the sweep's own seconds."""
+def _warm_up(modules: dict, dtype: str, steps: dict) -> float:
+    """Seconds for one tiny stacked step on every backend, and with padded ``steps`` (each
+    framework's padded_step) one padded step of PADDED_CALL networks in each mode on every
+    framework (of draws of their own, not the sweep's) and RESERVED_MB of memory faulted in: the
+    first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX compiles its padded
+    step once per mode, a few seconds; a process apart starts, 2 s; fresh memory from the OS,
+    0.2 s) kept out of the sweep's own seconds."""
     began = time.perf_counter()
     arch = Architecture((1, 1), ("identity",), ("absent",), 1, "half_sse", "exact", "batch", 0.1)
     group = draw_group(np.random.default_rng(0), arch, 1)
-    stack = padded_module.pad(list(groups(0, PADDED_CALL)), SHAPE, dtype) if padded else None
-    for name, module in modules.items():
+    stack = padded_module.pad(list(groups(0, PADDED_CALL)), SHAPE, dtype) if steps else None
+    for module in modules.values():
         module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode, dtype)
-        for mode in MODES if padded and name != "numpy" else ():
-            module.padded_step(stack, mode)
-    if padded and memory.keep_freed():
+    for step, mode in itertools.product(steps.values(), MODES):
+        step(stack, mode)
+    if steps and memory.keep_freed():
         memory.reserve(RESERVED_MB)
     return time.perf_counter() - began
 
@@ -295,6 +304,27 @@ def _padded(modules: dict, report: SweepReport) -> bool:
     frameworks = [module for name, module in modules.items() if name != "numpy"]
     return bool(frameworks) and not report.optimizers and all(
         hasattr(module, "padded_step") for module in frameworks)
+
+
+@contextmanager
+def _padded_steps(modules: dict, padded: bool, apart):
+    """Each framework's padded_step (none if not ``padded``), in the order the sweep compares
+    them: those named in ``apart`` last, each of a process of its own
+    (``crosscheck/runs/apart.py``)."""
+    frameworks = [name for name in modules if name != "numpy"] if padded else []
+    with ExitStack() as stack:
+        steps = {name: modules[name].padded_step for name in frameworks if name not in apart}
+        for name in frameworks:         # last: compared last (they finish last)
+            if name in apart:
+                steps[name] = stack.enter_context(Apart(modules[name].__name__)).padded_step
+        yield steps
+
+
+def apart_by_default(modules: dict) -> tuple[str, ...]:
+    """The frameworks whose padded steps ``crosscheck sweep`` computes apart: PyTorch, the
+    built-in one, where it can (``crosscheck/runs/apart.py`` says why)."""
+    torch = modules.get("torch")
+    return ("torch",) if available() and getattr(torch, "__name__", "") == "torch_impl" else ()
 
 
 @contextmanager
@@ -316,10 +346,12 @@ def _one_torch_thread():
 
 def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "float64",
           per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None,
-          optimizers: bool = False, shard: tuple[int, int] = (1, 1)) -> SweepReport:
+          optimizers: bool = False, shard: tuple[int, int] = (1, 1), apart=()) -> SweepReport:
     """Cross-check ``count`` random networks on ``modules`` (NumPy's reference among them);
     ``optimizers``: each architecture steps by a drawn optimizer that every module computes;
-    ``shard`` (K, N): only the architectures of shard K of N (see the module docstring)."""
+    ``shard`` (K, N): only the architectures of shard K of N (see the module docstring);
+    ``apart``: the frameworks whose padded steps are computed in a process of their own
+    (``apart_by_default``), each from its module imported again by its name there."""
     if "numpy" not in modules:
         raise ValueError("the sweep compares every backend with the NumPy reference: include "
                          "numpy in --backends")
@@ -329,7 +361,7 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     report.optimizers, report.shard = optimizers, shard
     report.versions = {name: module.version() for name, module in modules.items()}
     with _one_torch_thread():
-        worst_group = _run(modules, report, progress)
+        worst_group = _run(modules, report, progress, apart)
     if worst_file and worst_group:
         write_worst(report, worst_group, worst_file)
     return report
@@ -363,19 +395,26 @@ def _arrays(group):
     return [X, T] + [a for layer in stack for a in (layer.weights, layer.bias) if a is not None]
 
 
-def _run(modules: dict, report: SweepReport, progress):
+def _run(modules: dict, report: SweepReport, progress, apart):
     """Draw, compute and compare every group; return the group with the worst network."""
+    padded = _padded(modules, report)
+    with _padded_steps(modules, padded, apart) as steps:
+        return _drawn_and_compared(modules, report, progress, steps)
+
+
+def _drawn_and_compared(modules: dict, report: SweepReport, progress, steps: dict):
+    """``_run`` with each framework's padded ``steps`` (none: no padded stacks)."""
     k, n = report.shard
     sizes = plan(report.count, report.per_architecture)
     mine = [i for i in range(len(sizes)) if i % n == k - 1]
     report.networks = sum(sizes[i] for i in mine)
-    padded = _padded(modules, report)
-    report.setup_seconds = _warm_up(modules, report.dtype, padded)
+    padded = bool(steps)
+    report.setup_seconds = _warm_up(modules, report.dtype, steps)
     start = time.perf_counter()
     draws = groups(report.seed, sum(sizes), report.per_architecture, report.rules,
                    accepted_by(modules) if report.optimizers else None)
     pending = {mode: [] for mode in MODES}
-    with _PaddedCalls(modules, report) as calls:
+    with _PaddedCalls(modules, report, steps) as calls:
         for arch_index, (arch, group) in enumerate(draws):
             if arch_index % n != k - 1:
                 continue                # drawn, so that the next draws are the sweep's own
@@ -411,12 +450,12 @@ class _PaddedCalls:
     thread computes the NumPy reference of the calls and compares them, in order, at most
     IN_FLIGHT calls behind."""
 
-    def __init__(self, modules: dict, report: SweepReport):
+    def __init__(self, modules: dict, report: SweepReport, steps: dict):
         self.modules, self.report, self.worst, self.running = modules, report, None, []
-        self.frameworks = {name: module for name, module in modules.items() if name != "numpy"}
+        self.steps = steps
 
     def __enter__(self):
-        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.frameworks)))
+        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.steps)))
         return self
 
     def __exit__(self, *exc):
@@ -434,9 +473,8 @@ class _PaddedCalls:
             found[1].samples if mode == "online" else len(found[1].activations)))
         stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE,
                                   self.report.dtype)
-        self.running.append((drawn, stack, {
-            name: self.pool.submit(_timed, module.padded_step, stack, mode)
-            for name, module in self.frameworks.items()}))
+        self.running.append((drawn, stack, {name: self.pool.submit(_timed, step, stack, mode)
+                                            for name, step in self.steps.items()}))
         while len(self.running) > IN_FLIGHT:
             self._compare_first()
 
@@ -502,11 +540,13 @@ def _check_padded(modules: dict, report: SweepReport, drawn, stack, running):
     compute them as one padded ``stack`` (``reference/padded.py``); then the frameworks'
     numbers against the reference's in the stack's rows and slots."""
     results, scales = _reference(modules["numpy"], report, drawn)
-    computed = {name: as_result(_counted(report, name, *future.result()))
-                for name, future in running.items()}
     kept = np.flatnonzero(~np.concatenate([diverged(result) for result in results]))
-    comparison = _compare_kept({"numpy": padded_module.pad_results(results, stack), **computed},
-                               padded_module.pad_results(scales, stack), report.dtype, kept)
+    # Each framework compared as soon as it is done, in the order of ``running``.
+    computed = ((name, as_result(_counted(report, name, *future.result())))
+                for name, future in running.items())
+    comparison = _compare_kept(
+        itertools.chain([("numpy", padded_module.pad_results(results, stack))], computed),
+        padded_module.pad_results(scales, stack), report.dtype, kept)
     if comparison.worst is not None and comparison.worst.network is not None:
         comparison.worst = dataclasses.replace(comparison.worst, place=padded_module.own_place(
             comparison.worst.place, stack, comparison.worst.network))
@@ -576,17 +616,20 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
                             results["numpy"])
         if arch.optimizer is not None:
             scales = after_optimizer(stack, X, T, arch.loss, scales, results["numpy"])
-    return _compare_kept(results, scales, dtype, np.flatnonzero(keep))
+    ordered = sorted(results.items(), key=lambda item: item[0] != "numpy")
+    return _compare_kept(ordered, scales, dtype, np.flatnonzero(keep))
 
 
-def _compare_kept(results: dict, scales: Result, dtype: str, kept) -> Comparison:
+def _compare_kept(results, scales: Result, dtype: str, kept) -> Comparison:
     """Every backend's stacked Result against NumPy's on ``scales``, for the networks ``kept``
-    (row numbers); the worst's ``network`` is its row among all of them."""
-    comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
-                            dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
-    for name, result in results.items():
-        if name != "numpy":
-            comparison.add(name, _select(result, kept))
+    (row numbers); ``results``: (name, Result) pairs, NumPy's first, each compared as it comes.
+    The worst's ``network`` is its row among all of them."""
+    results = iter(results)
+    name, reference = next(results)
+    comparison = Comparison(name, _select(reference, kept), quantities=STACKED, dtype=dtype,
+                            steps=1, scales=_select(scales, kept), stacked=True)
+    for name, result in results:
+        comparison.add(name, _select(result, kept))
     if comparison.worst is not None and comparison.worst.network is not None:
         comparison.worst = dataclasses.replace(comparison.worst,
                                                network=int(kept[comparison.worst.network]))
@@ -638,6 +681,6 @@ def check_command(report: SweepReport) -> str:
             f"{dtype}")
 
 
-__all__ = ["Architecture", "accepted_by", "as_result", "check_command", "compare_group", "diverged",
-           "draw_architecture", "draw_group", "draw_optimizer", "groups", "merge", "plan",
-           "sweep", "to_toml", "write_worst"]
+__all__ = ["Architecture", "accepted_by", "apart_by_default", "as_result", "check_command",
+           "compare_group", "diverged", "draw_architecture", "draw_group", "draw_optimizer",
+           "groups", "merge", "plan", "sweep", "to_toml", "write_worst"]

@@ -18,10 +18,11 @@ from crosscheck.runs import memory, sweep
 
 def _job(specs: dict, options: dict, shard: tuple[int, int]) -> sweep.SweepReport:
     """One job: the backends loaded again from their names or paths (after keeping freed
-    memory, as ``crosscheck sweep`` does), one shard swept."""
+    memory, as ``crosscheck sweep`` does), one shard swept, PyTorch's padded steps apart as
+    there."""
     memory.keep_freed()
     modules = {shown: registry.load(spec) for shown, spec in specs.items()}
-    return sweep.sweep(modules, shard=shard, **options)
+    return sweep.sweep(modules, shard=shard, apart=sweep.apart_by_default(modules), **options)
 
 
 def run(modules: dict, specs: dict, jobs: int, shard: tuple[int, int], worst_file=None,

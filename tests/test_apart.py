@@ -1,0 +1,116 @@
+"""A framework's padded steps computed apart, in a process of its own (runs/apart.py).
+
+* The step computed apart is the step computed here, bit for bit: every array of every field,
+  in both modes, and again after the shared memory has grown for a larger stack.
+* An exception raised there is raised here with its type and message; a process that ends is
+  one RuntimeError that says so; a module that cannot be imported there says which.
+* The sweep with PyTorch apart reports exactly what it reports with PyTorch in its own process,
+  and ``crosscheck sweep`` puts the built-in PyTorch apart, and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from crosscheck.runs import apart, padded, sweep
+from tests.helpers import load_backend
+
+pytestmark = pytest.mark.skipif(not apart.available(), reason="no memfd_create here")
+
+
+def _stack(networks: int, mode: str, seed: int = 2):
+    drawn = [(arch, group) for arch, group in sweep.groups(seed, 4 * networks, 10)
+             if arch.mode == mode]
+    return padded.pad(drawn, sweep.SHAPE, "float64")
+
+
+def _fields(step):
+    """Every array of a StackedStep, named by its field, slot and part."""
+    grads = step.gradients
+    named = {"loss_before": step.loss_before, "loss_after": step.loss_after}
+    for slot, layer in enumerate(step.network):
+        named |= {f"weights[{slot}]": grads.weights[slot], f"biases[{slot}]": grads.biases[slot],
+                  f"errors[{slot}]": grads.errors[slot], f"after.weights[{slot}]": layer.weights,
+                  f"after.bias[{slot}]": layer.bias}
+    return named
+
+
+@pytest.fixture(scope="module")
+def torch_apart():
+    load_backend("torch")
+    with apart.Apart("torch_impl") as process:
+        yield process
+
+
+@pytest.mark.parametrize("mode", sweep.MODES)
+def test_a_step_apart_is_the_step_computed_here(torch_apart, mode):
+    torch_impl = load_backend("torch")
+    for networks in (40, 200):              # the second grows the shared memory
+        stack = _stack(networks, mode)
+        with sweep._one_torch_thread():     # as in the process apart: the same sums
+            here = _fields(torch_impl.padded_step(stack, mode))
+        there = _fields(torch_apart.padded_step(stack, mode))
+        assert list(there) == list(here)
+        for name, array in here.items():
+            other = there[name]
+            assert (other.shape, other.dtype) == (array.shape, array.dtype), name
+            assert np.array_equal(other, array, equal_nan=True), (
+                f"{name}: apart {other.ravel()[:4]} here {array.ravel()[:4]}")
+
+
+def _module(tmp_path, monkeypatch, body: str) -> str:
+    """A backend module of ``body``, importable by its name here and in the process apart."""
+    (tmp_path / "planted_backend.py").write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("planted_backend", None)
+    return "planted_backend"
+
+
+@pytest.mark.parametrize("body, raised, message", [
+    ("def padded_step(padded, mode):\n    raise ValueError(f'planted in {mode}')\n",
+     ValueError, "planted in online"),
+    ("import threading\n"
+     "class Unpicklable(Exception):\n"
+     "    def __init__(self):\n"
+     "        super().__init__('with a lock')\n"
+     "        self.lock = threading.Lock()\n"
+     "def padded_step(padded, mode):\n    raise Unpicklable()\n",
+     RuntimeError, "Unpicklable: with a lock"),
+    ("import os\ndef padded_step(padded, mode):\n    os._exit(3)\n",
+     RuntimeError, r"planted_backend's padded steps ended \(exit code 3\)"),
+], ids=["an exception", "an exception that cannot cross", "the process ends"])
+def test_what_goes_wrong_apart_is_raised_here(tmp_path, monkeypatch, body, raised, message):
+    name = _module(tmp_path, monkeypatch, body)
+    with apart.Apart(name) as process, pytest.raises(raised, match=message):
+        process.padded_step(_stack(20, "online"), "online")
+
+
+def test_a_module_that_cannot_be_imported_apart_says_which():
+    with apart.Apart("no_such_backend_module") as process, pytest.raises(
+            ModuleNotFoundError, match="no_such_backend_module"):
+        process.padded_step(_stack(20, "batch"), "batch")
+
+
+def test_the_sweep_with_torch_apart_reports_what_it_reports_in_process():
+    modules = {name: load_backend(name) for name in ("numpy", "torch")}
+    here = sweep.sweep(modules, 300, seed=6, per_architecture=10)
+    there = sweep.sweep(modules, 300, seed=6, per_architecture=10, apart=("torch",))
+    assert here.max_abs_diff > 0 and here.worst is not None
+    for field in ("architectures", "max_abs_diff", "disagreements", "diverged", "worst",
+                  "worst_architecture", "networks"):
+        assert getattr(there, field) == getattr(here, field), field
+    assert dataclasses.asdict(there.worst) == dataclasses.asdict(here.worst)
+
+
+def test_crosscheck_sweep_puts_the_built_in_torch_apart_and_nothing_else(monkeypatch):
+    numpy, torch = load_backend("numpy"), load_backend("torch")
+    assert sweep.apart_by_default({"numpy": numpy, "torch": torch}) == ("torch",)
+    assert sweep.apart_by_default({"numpy": numpy}) == ()
+    assert sweep.apart_by_default({"numpy": numpy, "torch": numpy}) == ()
+    monkeypatch.delattr(apart.os, "memfd_create")
+    assert sweep.apart_by_default({"numpy": numpy, "torch": torch}) == ()
