@@ -134,7 +134,7 @@ def memory(modules, count: int, trim: bool) -> dict:
 
     began = time.perf_counter()
     report = sweep.sweep(modules, count, seed=1, progress=progress,
-                         apart=sweep.apart_by_default(modules))
+                         apart=sweep.apart_by_default(modules, count))
     tail = samples[len(samples) // 2:]
     return {"count": count, "trim": trim, "architectures": len(report.architectures),
             "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
@@ -156,8 +156,9 @@ def main() -> None:
         out = {"memory": [memory(modules, args.memory_count, trim) for trim in (False, True)]}
     else:
         out = {"by_batch": by_batch(modules), "compile_options": compile_options(),
-               "sweep": as_json.sweep(sweep.sweep(modules, args.count, seed=0,
-                                                  apart=sweep.apart_by_default(modules)))}
+               "sweep": as_json.sweep(sweep.sweep(
+                   modules, args.count, seed=0,
+                   apart=sweep.apart_by_default(modules, args.count)))}
     if args.json:
         print(json.dumps(out))
         return

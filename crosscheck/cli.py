@@ -526,8 +526,9 @@ def _sweep(args) -> int:
         else:
             progress = _progress(args, f"{args.count} networks", "architectures")
             report = sweep.sweep(modules, worst_file=args.worst, shard=args.shard,
-                                 progress=progress, apart=sweep.apart_by_default(modules),
-                                 **options)
+                                 progress=progress, **options,
+                                 apart=sweep.apart_by_default(modules,
+                                                              args.count // args.shard[1]))
     except RuleUndefined as exc:       # not drawn on purpose: the draw keeps row sums positive
         raise UsageError(f"crosscheck sweep --seed {args.seed}: a drawn network: {exc}") from None
     report.skipped = args.skipped

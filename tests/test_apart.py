@@ -5,18 +5,21 @@
 * An exception raised there is raised here with its type and message; a process that ends is
   one RuntimeError that says so; a module that cannot be imported there says which.
 * The sweep with PyTorch apart reports exactly what it reports with PyTorch in its own process,
-  and ``crosscheck sweep`` puts the built-in PyTorch apart, and nothing else.
+  and ``crosscheck sweep`` puts the built-in PyTorch apart, and nothing else, in a sweep of
+  enough networks to repay the process's start.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import textwrap
 
 import numpy as np
 import pytest
 
+from crosscheck import cli
 from crosscheck.runs import apart, padded, sweep
 from tests.helpers import load_backend
 
@@ -107,10 +110,28 @@ def test_the_sweep_with_torch_apart_reports_what_it_reports_in_process():
     assert dataclasses.asdict(there.worst) == dataclasses.asdict(here.worst)
 
 
-def test_crosscheck_sweep_puts_the_built_in_torch_apart_and_nothing_else(monkeypatch):
+def test_crosscheck_sweep_puts_the_built_in_torch_apart_in_a_long_sweep(monkeypatch):
     numpy, torch = load_backend("numpy"), load_backend("torch")
-    assert sweep.apart_by_default({"numpy": numpy, "torch": torch}) == ("torch",)
-    assert sweep.apart_by_default({"numpy": numpy}) == ()
-    assert sweep.apart_by_default({"numpy": numpy, "torch": numpy}) == ()
+    both, enough = {"numpy": numpy, "torch": torch}, sweep.APART_FROM
+    assert sweep.apart_by_default(both, enough) == ("torch",)
+    assert sweep.apart_by_default(both, enough - 1) == ()     # not worth its 2 s of setup
+    assert sweep.apart_by_default({"numpy": numpy}, enough) == ()
+    assert sweep.apart_by_default({"numpy": numpy, "torch": numpy}, enough) == ()
     monkeypatch.delattr(apart.os, "memfd_create")
-    assert sweep.apart_by_default({"numpy": numpy, "torch": torch}) == ()
+    assert sweep.apart_by_default(both, enough) == ()
+
+
+def test_crosscheck_sweep_of_one_call_or_more_computes_torch_apart(monkeypatch, capsys):
+    load_backend("torch")
+    real, seen = sweep.sweep, []
+
+    def spied(*args, **options):
+        seen.append(options["apart"])
+        return real(*args, **options)
+
+    monkeypatch.setattr(sweep, "sweep", spied)
+    code = cli.main(["sweep", "--count", str(sweep.APART_FROM), "--backends", "numpy,torch",
+                     "--seed", "3", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and seen == [("torch",)]
+    assert report["ok"] and report["networks"] == sweep.APART_FROM and report["max_abs_diff"] > 0

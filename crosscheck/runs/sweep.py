@@ -81,6 +81,9 @@ SHAPE = (MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES)
 # costs it (benchmarks/README.md).
 PADDED_BELOW = 512
 PADDED_CALL = 2048
+# A process apart takes about 2 s to start (it imports PyTorch), in the sweep's setup: a sweep of
+# fewer networks than one call computes PyTorch's padded steps in its own process.
+APART_FROM = PADDED_CALL
 # Learning rates are log-uniform in [1e-3, 1e-1] times 4 / (the widest layer): a layer's
 # curvature grows with its width, and larger steps on wide identity or relu layers make 8 online
 # updates blow up (to inf in float64) before the pass ends, which tests divergence, not
@@ -320,11 +323,13 @@ def _padded_steps(modules: dict, padded: bool, apart):
         yield steps
 
 
-def apart_by_default(modules: dict) -> tuple[str, ...]:
-    """The frameworks whose padded steps ``crosscheck sweep`` computes apart: PyTorch, the
-    built-in one, where it can (``crosscheck/runs/apart.py`` says why)."""
+def apart_by_default(modules: dict, networks: int) -> tuple[str, ...]:
+    """The frameworks whose padded steps ``crosscheck sweep`` computes apart in a sweep of
+    ``networks``: PyTorch, the built-in one, where it can and from APART_FROM networks on
+    (``crosscheck/runs/apart.py`` says why)."""
     torch = modules.get("torch")
-    return ("torch",) if available() and getattr(torch, "__name__", "") == "torch_impl" else ()
+    built_in = getattr(torch, "__name__", "") == "torch_impl"
+    return ("torch",) if available() and built_in and networks >= APART_FROM else ()
 
 
 @contextmanager

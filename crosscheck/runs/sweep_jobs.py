@@ -22,7 +22,8 @@ def _job(specs: dict, options: dict, shard: tuple[int, int]) -> sweep.SweepRepor
     there."""
     memory.keep_freed()
     modules = {shown: registry.load(spec) for shown, spec in specs.items()}
-    return sweep.sweep(modules, shard=shard, apart=sweep.apart_by_default(modules), **options)
+    apart = sweep.apart_by_default(modules, options["count"] // shard[1])
+    return sweep.sweep(modules, shard=shard, apart=apart, **options)
 
 
 def run(modules: dict, specs: dict, jobs: int, shard: tuple[int, int], worst_file=None,
