@@ -135,3 +135,16 @@ def test_crosscheck_sweep_of_one_call_or_more_computes_torch_apart(monkeypatch, 
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and seen == [("torch",)]
     assert report["ok"] and report["networks"] == sweep.APART_FROM and report["max_abs_diff"] > 0
+
+
+def test_a_sweep_of_groups_too_large_to_pad_starts_no_process(monkeypatch):
+    """Groups of PADDED_BELOW networks or more are each one stacked step, in this process: a
+    process apart, and the padded steps of the warm-up, would be work for nothing."""
+    def refused(*args):
+        raise AssertionError("a process apart for a sweep without padded stacks")
+
+    monkeypatch.setattr(sweep, "Apart", refused)
+    modules = {name: load_backend(name) for name in ("numpy", "torch")}
+    report = sweep.sweep(modules, 2 * sweep.PADDED_BELOW, seed=1,
+                         per_architecture=sweep.PADDED_BELOW, apart=("torch",))
+    assert report.ok and report.networks == 2 * sweep.PADDED_BELOW

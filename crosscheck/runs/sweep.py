@@ -302,10 +302,12 @@ def _warm_up(modules: dict, dtype: str, steps: dict) -> float:
 
 
 def _padded(modules: dict, report: SweepReport) -> bool:
-    """Whether the sweep computes padded stacks: plain gradient descent, and every framework
-    has a ``padded_step`` (else one stacked step per group, as for the optimizers)."""
+    """Whether the sweep computes padded stacks: groups of fewer than PADDED_BELOW networks,
+    plain gradient descent, and every framework has a ``padded_step`` (else one stacked step
+    per group, as for the optimizers)."""
     frameworks = [module for name, module in modules.items() if name != "numpy"]
-    return bool(frameworks) and not report.optimizers and all(
+    small = min(plan(report.count, report.per_architecture)) < PADDED_BELOW
+    return bool(frameworks) and small and not report.optimizers and all(
         hasattr(module, "padded_step") for module in frameworks)
 
 
