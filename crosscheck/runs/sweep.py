@@ -282,12 +282,12 @@ RESERVED_MB = 512
 
 
 def _warm_up(modules: dict, dtype: str, steps: dict) -> float:
-    """Seconds for one tiny stacked step on every backend, and with padded ``steps`` (each
+    """Seconds for one tiny stacked step on every backend, with padded ``steps`` (each
     framework's padded_step) one padded step of PADDED_CALL networks in each mode on every
-    framework (of draws of their own, not the sweep's) and RESERVED_MB of memory faulted in: the
-    first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX compiles its padded
-    step once per mode, a few seconds; a process apart starts, 2 s; fresh memory from the OS,
-    0.2 s) kept out of the sweep's own seconds."""
+    framework (of draws of their own, not the sweep's), and RESERVED_MB of memory faulted in:
+    the first-call costs (PyTorch's SGD imports torch._dynamo, about 1.5 s; JAX compiles its
+    padded step once per mode, a few seconds; a process apart starts, 2 s; fresh memory from
+    the OS, 0.2 s) kept out of the sweep's own seconds."""
     began = time.perf_counter()
     arch = Architecture((1, 1), ("identity",), ("absent",), 1, "half_sse", "exact", "batch", 0.1)
     group = draw_group(np.random.default_rng(0), arch, 1)
@@ -296,7 +296,7 @@ def _warm_up(modules: dict, dtype: str, steps: dict) -> float:
         module.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule, arch.mode, dtype)
     for step, mode in itertools.product(steps.values(), MODES):
         step(stack, mode)
-    if steps and memory.keep_freed():
+    if memory.keep_freed():
         memory.reserve(RESERVED_MB)
     return time.perf_counter() - began
 
