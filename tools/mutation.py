@@ -68,6 +68,7 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
     "crosscheck/compare/published.py": None,
     "reference/padded.py": None,
     "crosscheck/runs/padded.py": None,
+    "crosscheck/runs/apart.py": ("_layout", "_views", "_step"),
     "torch_impl/padded.py": ("_product", "_dense", "_send_back", "_RuledDense", "_outputs",
                              "_times", "_loss", "_gradients", "_rates", "_descend", "_online",
                              "_in_order"),

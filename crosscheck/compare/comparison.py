@@ -207,7 +207,7 @@ def _allowed(ref, scale, tol: float, finite: bool, stacked: bool, tiny: float):
                            np.where(np.isfinite(ref), np.abs(ref), 0.0))
     # The maximum and the product written in place: arrays of 17 MB in a sweep.
     scale = _own_scale(magnitude, stacked) if scale is None else np.maximum(
-        scale, magnitude, out=magnitude if np.shape(scale) == magnitude.shape else None)
+        scale, magnitude, out=magnitude)
     allowed = np.asarray(np.multiply(scale, tol))
     return scale, np.maximum(allowed, tiny, out=allowed)
 
