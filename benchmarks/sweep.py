@@ -10,7 +10,8 @@ long sweep.
 * ``--memory`` (instead of the above): resident set size after about 100 evenly spaced
   architectures of a ``--memory-count`` sweep (default 100,000 networks), as the operating
   system sees it and after handing freed memory back (gc and glibc's malloc_trim), to show that
-  it stays flat.
+  it stays flat; and that of the process apart that computes PyTorch's padded steps, as the
+  operating system sees it.
 
 Prints tables; ``--json`` prints one object with the keys ``by_batch``, ``compile_options`` and
 ``sweep``, or with ``--memory`` the key ``memory``.
@@ -24,6 +25,7 @@ import argparse
 import ctypes
 import gc
 import json
+import multiprocessing
 import resource
 import time
 
@@ -38,10 +40,16 @@ BATCHES = (1, 10, 100, 1000, 4000)
 ARCHITECTURES = 6
 
 
-def rss_mib() -> float:
-    """The resident set size now, from /proc/self/statm."""
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid="self") -> float:
+    """The resident set size of a process now (this one by default), from /proc/PID/statm."""
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def apart_rss_mib() -> float:
+    """The resident set size of this process's children: the process apart that computes
+    PyTorch's padded steps (``crosscheck/runs/apart.py``), as the OS sees it."""
+    return sum(rss_mib(child.pid) for child in multiprocessing.active_children())
 
 
 def _variants(modules):
@@ -122,7 +130,7 @@ def memory(modules, count: int, trim: bool) -> dict:
     process still holds; without it, what the operating system sees (glibc keeps freed memory
     for reuse: ``crosscheck/runs/memory.py``)."""
     libc = ctypes.CDLL("libc.so.6") if trim else None
-    samples = []
+    samples, apart = [], []
 
     def progress(_label, done, total):
         if done % max(1, total // 100) and done != total:
@@ -131,6 +139,7 @@ def memory(modules, count: int, trim: bool) -> dict:
             gc.collect()
             libc.malloc_trim(0)
         samples.append(round(rss_mib(), 1))
+        apart.append(round(apart_rss_mib(), 1))
 
     began = time.perf_counter()
     report = sweep.sweep(modules, count, seed=1, progress=progress,
@@ -140,7 +149,9 @@ def memory(modules, count: int, trim: bool) -> dict:
             "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
             "samples": len(samples), "rss_mib": samples, "first": samples[0], "last": samples[-1],
             "second_half_min": min(tail), "second_half_max": max(tail),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "apart_rss_mib": apart, "apart_second_half": [min(apart[len(apart) // 2:]),
+                                                          max(apart[len(apart) // 2:])]}
 
 
 def main() -> None:
@@ -170,6 +181,9 @@ def main() -> None:
               f": RSS first {m['first']} MiB, second half {m['second_half_min']}-"
               f"{m['second_half_max']} MiB, last {m['last']} MiB, peak {m['peak_rss_mib']} MiB")
         print("  RSS MiB after each architecture: " + " ".join(f"{v:.0f}" for v in m["rss_mib"]))
+        low, high = m["apart_second_half"]
+        print(f"  the process apart (PyTorch's padded steps), as the OS sees it: first "
+              f"{m['apart_rss_mib'][0]} MiB, second half {low}-{high} MiB")
 
 
 def print_rates(out, modules) -> None:
