@@ -12,9 +12,11 @@ What makes it fast, and why nothing is hidden by it:
   network padded to 4 layers of 16 neurons and 8 samples, its activations, loss, rule and
   learning rate chosen per network inside the call): so PyTorch makes its eager calls once per
   call of about PADDED_CALL networks, and JAX compiles its function once per mode, not once per
-  architecture. The frameworks compute a call in a pool of threads (one per framework) as soon
-  as its groups are drawn, while this thread computes the NumPy reference and compares the
-  calls before it (``_PaddedCalls``). A larger group is one
+  architecture. Each framework computes the calls in a thread of its own as soon as their groups
+  are drawn, while this thread computes the NumPy reference and compares the calls before them
+  (``_PaddedCalls``); from APART_FROM networks on, PyTorch's thread has them computed in a
+  process of its own, out of the interpreter lock (``crosscheck/runs/apart.py``). A larger
+  group is one
   ``stacked_step`` call of each framework (batched matrix products and autograd of the sum of
   independent losses in PyTorch; ``jax.vmap`` of JAX's function, compiled for that
   architecture), where compiling costs less than padding would.
@@ -452,21 +454,24 @@ IN_FLIGHT = 2
 
 
 class _PaddedCalls:
-    """The sweep's padded calls: every framework's padded step of a call is set to run in a
-    pool of threads (one per framework) as soon as the call's groups are drawn, while this
-    thread computes the NumPy reference of the calls and compares them, in order, at most
-    IN_FLIGHT calls behind."""
+    """The sweep's padded calls: every framework's padded step of a call is set to run in that
+    framework's thread as soon as the call's groups are drawn, while this thread computes the
+    NumPy reference of the calls and compares them, in order, at most IN_FLIGHT calls
+    behind."""
 
     def __init__(self, modules: dict, report: SweepReport, steps: dict):
         self.modules, self.report, self.worst, self.running = modules, report, None, []
         self.steps = steps
 
     def __enter__(self):
-        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.steps)))
+        # A thread for each framework, which computes its calls one after another (as its
+        # process apart does): its seconds are its calls', not a wait for the one before.
+        self.pools = {name: ThreadPoolExecutor(max_workers=1) for name in self.steps}
         return self
 
     def __exit__(self, *exc):
-        self.pool.shutdown(cancel_futures=True)
+        for pool in self.pools.values():
+            pool.shutdown(cancel_futures=True)
 
     def fold(self, checked, drawn) -> None:
         self.worst = _fold(self.report, self.worst, checked, drawn)
@@ -480,7 +485,7 @@ class _PaddedCalls:
             found[1].samples if mode == "online" else len(found[1].activations)))
         stack = padded_module.pad([(arch, group) for _, arch, group in drawn], SHAPE,
                                   self.report.dtype)
-        self.running.append((drawn, stack, {name: self.pool.submit(_timed, step, stack, mode)
+        self.running.append((drawn, stack, {name: self.pools[name].submit(_timed, step, stack, mode)
                                             for name, step in self.steps.items()}))
         while len(self.running) > IN_FLIGHT:
             self._compare_first()
