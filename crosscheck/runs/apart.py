@@ -3,10 +3,10 @@
 Python runs one thread of a process at a time (the interpreter lock). PyTorch's eager padded
 step is about 15,000 operations a call, and each holds the lock while Python dispatches it; in
 the sweep's process the NumPy reference (a few hundred small operations a group) wants the lock
-at the same time. Measured on the 2-core machine: PyTorch's online call of 1,920 networks took
-0.17 s alone, 0.40 s beside a thread computing the reference, and 0.18 s beside the same work in
-another process (``benchmarks/README.md``). So ``crosscheck sweep`` computes PyTorch's padded
-steps in a process of its own, with its own interpreter and its own lock.
+at the same time. Measured on the 2-core machine (``benchmarks/apart.py``): PyTorch's online
+call of 1,920 networks took 0.18 s alone, 0.43–0.46 s beside a thread computing the reference,
+and 0.18 s beside the same work in another process. So ``crosscheck sweep`` computes PyTorch's
+padded steps in a process of its own, with its own interpreter and its own lock.
 
 ``Apart(module)`` starts that process (``spawn``: PyTorch and JAX do not survive a fork), which
 imports the module by its name. The stacks and the results cross in memory that both processes
@@ -65,6 +65,9 @@ def _views(buffer, layout):
 
 
 def _flat(step: StackedStep) -> list:
+    """The arrays of a StackedStep in one list: the loss before, then per slot the weight
+    gradients, the bias gradients, the errors, the weights after and the biases after, then the
+    loss after."""
     grads = step.gradients
     return [np.asarray(step.loss_before), *grads.weights, *grads.biases, *grads.errors,
             *(layer.weights for layer in step.network), *(layer.bias for layer in step.network),
@@ -72,7 +75,7 @@ def _flat(step: StackedStep) -> list:
 
 
 def _step(arrays, depth: int) -> StackedStep:
-    """The StackedStep that ``_flat`` laid out."""
+    """The StackedStep whose arrays ``_flat`` listed, for ``depth`` slots."""
     slots = [arrays[1 + depth * k : 1 + depth * (k + 1)] for k in range(5)]
     weights, biases, errors, after, after_biases = slots
     return StackedStep(arrays[0], Gradients(tuple(weights), tuple(biases), tuple(errors)),

@@ -84,7 +84,7 @@ SHAPE = (MAX_DEPTH, MAX_WIDTH, MAX_SAMPLES)
 PADDED_BELOW = 512
 PADDED_CALL = 2048
 # A process apart takes about 2 s to start (it imports PyTorch), in the sweep's setup: a sweep of
-# fewer networks than one call computes PyTorch's padded steps in its own process.
+# fewer networks than one call computes PyTorch's padded steps in the sweep's process.
 APART_FROM = PADDED_CALL
 # Learning rates are log-uniform in [1e-3, 1e-1] times 4 / (the widest layer): a layer's
 # curvature grows with its width, and larger steps on wide identity or relu layers make 8 online
