@@ -22,6 +22,7 @@ own process.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import mmap
 import multiprocessing
@@ -39,9 +40,15 @@ from reference.types import Gradients, Layer, StackedStep
 ALIGN = 64          # bytes: every array starts on a cache line
 
 
+@functools.cache
 def available() -> bool:
-    """Whether steps can be computed apart here: an anonymous shared file (Linux)."""
-    return hasattr(os, "memfd_create")
+    """Whether steps can be computed apart here: an anonymous shared file can be made (Linux,
+    unless a sandbox refuses the call)."""
+    try:
+        os.close(os.memfd_create("crosscheck-probe"))
+    except (AttributeError, OSError):
+        return False
+    return True
 
 
 def _layout(arrays, start: int = 0):
@@ -107,7 +114,7 @@ class Apart:
                     np.copyto(view, array)
                 self.connection.send(("step", mode, layout, end))
                 kind, value = self.connection.recv()
-            except (EOFError, OSError):
+            except (EOFError, BrokenPipeError, ConnectionResetError):
                 self.process.join(5)
                 raise RuntimeError(f"the process computing {self.module}'s padded steps ended "
                                    f"(exit code {self.process.exitcode})") from None
@@ -133,8 +140,8 @@ class Apart:
     def close(self) -> None:
         try:
             self.connection.send(("stop",))
-        except OSError:
-            pass
+        except (BrokenPipeError, ConnectionResetError):
+            pass                        # it has ended already
         self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
