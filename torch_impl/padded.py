@@ -58,8 +58,8 @@ def _send_back(rule, weights, neurons, error, chain, grad_w, lr):
     it is divided by 1 instead (no error reaches it)."""
     sums = torch.where(neurons, weights.sum(-1), 1.0).unsqueeze(-2)
     error = torch.where(rule == RULES.index("proportional"), error / sums, error)
-    matrix = torch.addcmul(weights, torch.where(rule == RULES.index("raw_error_new_weights"), lr,
-                                                0.0), grad_w, value=-1)
+    rate = torch.where(rule == RULES.index("raw_error_new_weights"), lr, 0.0)
+    matrix = torch.addcmul(weights, rate, grad_w, value=-1)        # W − η·∂E/∂W, or W
     return torch.where(rule == RULES.index("exact"), chain, _times(error, matrix))
 # --8<-- [end:send_back]
 
