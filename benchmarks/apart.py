@@ -82,7 +82,7 @@ def main() -> None:
     torch_impl = backends.load("torch")
     online = [(arch, group) for arch, group in sweep.groups(3, 4000) if arch.mode == "online"]
     stack = padded.pad(online, sweep.SHAPE, "float64")
-    with sweep._one_torch_thread(), Apart("torch_impl") as apart:
+    with sweep.one_torch_thread(), Apart("torch_impl") as apart:
         rows = [("alone", timed(torch_impl.padded_step, stack)),
                 ("beside a thread running the reference",
                  beside(torch_impl.padded_step, stack, in_a_thread)),

@@ -144,14 +144,13 @@ def memory(modules, count: int, trim: bool) -> dict:
     began = time.perf_counter()
     report = sweep.sweep(modules, count, seed=1, progress=progress,
                          apart=sweep.apart_by_default(modules, count))
-    tail = samples[len(samples) // 2:]
+    tail, apart_tail = samples[len(samples) // 2:], apart[len(apart) // 2:]
     return {"count": count, "trim": trim, "architectures": len(report.architectures),
             "seconds": round(time.perf_counter() - began, 2), "ok": report.ok,
             "samples": len(samples), "rss_mib": samples, "first": samples[0], "last": samples[-1],
             "second_half_min": min(tail), "second_half_max": max(tail),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "apart_rss_mib": apart, "apart_second_half": [min(apart[len(apart) // 2:]),
-                                                          max(apart[len(apart) // 2:])]}
+            "apart_rss_mib": apart, "apart_second_half": [min(apart_tail), max(apart_tail)]}
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def test_a_step_apart_is_the_step_computed_here(torch_apart, mode):
     torch_impl = load_backend("torch")
     for networks in (40, 200):              # the second grows the shared memory
         stack = _stack(networks, mode)
-        with sweep._one_torch_thread():     # as in the process apart: the same sums
+        with sweep.one_torch_thread():     # as in the process apart: the same sums
             here = _fields(torch_impl.padded_step(stack, mode))
         there = _fields(torch_apart.padded_step(stack, mode))
         assert list(there) == list(here)

@@ -28,7 +28,6 @@ import mmap
 import multiprocessing
 import os
 import pickle
-import sys
 import threading
 from multiprocessing.reduction import recv_handle, send_handle
 
@@ -155,17 +154,21 @@ class Apart:
 
 
 def _serve(connection, module_name: str) -> None:
-    """The process: the module's padded steps on the stacks the connection sends."""
-    from crosscheck.runs import memory
+    """The process: the module's padded steps on the stacks the connection sends, with freed
+    memory kept and PyTorch on one thread, as the sweep's own process runs them."""
+    from crosscheck.runs import memory, sweep
 
     memory.keep_freed()
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:            # raised again at every step
         module = exc
-    torch = sys.modules.get("torch")
-    if torch:
-        torch.set_num_threads(1)        # as the sweep runs it (sweep._one_torch_thread)
+    with sweep.one_torch_thread():
+        _answer(connection, module)
+
+
+def _answer(connection, module) -> None:
+    """Every message of the connection answered, until it says stop or closes."""
     shared = None
     while True:
         try:

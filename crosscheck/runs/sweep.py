@@ -337,7 +337,7 @@ def apart_by_default(modules: dict, networks: int) -> tuple[str, ...]:
 
 
 @contextmanager
-def _one_torch_thread():
+def one_torch_thread():
     """PyTorch with one intra-op thread while the sweep runs, as it was afterwards. The sweep's
     tensors are thousands of matrices of at most 16×16: on an idle machine two threads are at
     most 1.7 times faster, but with the other core busy one thread did 125,000 networks a second
@@ -369,7 +369,7 @@ def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "f
     report.seconds_by_backend = dict.fromkeys(modules, 0.0)
     report.optimizers, report.shard = optimizers, shard
     report.versions = {name: module.version() for name, module in modules.items()}
-    with _one_torch_thread():
+    with one_torch_thread():
         worst_group = _run(modules, report, progress, apart)
     if worst_file and worst_group:
         write_worst(report, worst_group, worst_file)
@@ -695,4 +695,4 @@ def check_command(report: SweepReport) -> str:
 
 __all__ = ["Architecture", "accepted_by", "apart_by_default", "as_result", "check_command",
            "compare_group", "diverged", "draw_architecture", "draw_group", "draw_optimizer",
-           "groups", "merge", "plan", "sweep", "to_toml", "write_worst"]
+           "groups", "merge", "one_torch_thread", "plan", "sweep", "to_toml", "write_worst"]
