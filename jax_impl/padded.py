@@ -192,15 +192,18 @@ def padded_step(padded: Padded, mode: str) -> StackedStep:
     count, found = len(padded.X), None
     for rows, size, chunk in _chunks(padded, padded.order(mode)):
         part = jax.tree.leaves(_chunk(chunk, mode))
-        found = found or [np.empty((count, *array.shape[1:]), array.dtype) for array in part]
+        # An array per slot is written slot first, so that each slot's is contiguous.
+        found = found or [np.empty((count,) if array.ndim == 1 else
+                                   (array.shape[1], count, *array.shape[2:]), array.dtype)
+                          for array in part]
         for whole, array in zip(found, part):
-            whole[rows] = array[:size]
+            if array.ndim == 1:
+                whole[rows] = array[:size]
+            else:
+                whole[:, rows] = np.moveaxis(array[:size], 1, 0)
     loss_before, gW, gb, errors, W, b, loss_after = found
-    slots = range(padded.weights.shape[1])
-    return StackedStep(loss_before,
-                       Gradients(tuple(gW[:, s] for s in slots), tuple(gb[:, s] for s in slots),
-                                 tuple(errors[:, s] for s in slots)),
-                       tuple(Layer(W[:, s], b[:, s], "padded") for s in slots), loss_after)
+    return StackedStep(loss_before, Gradients(tuple(gW), tuple(gb), tuple(errors)),
+                       tuple(Layer(w, v, "padded") for w, v in zip(W, b)), loss_after)
 
 
 __all__ = ["padded_step"]

@@ -17,7 +17,7 @@ import pytest
 
 import reference
 from crosscheck import examples
-from crosscheck.compare.comparison import Comparison, Disagreement
+from crosscheck.compare.comparison import Comparison, Disagreement, Entries
 from crosscheck.compare.magnitudes import magnitudes
 from crosscheck.compare.quantities import REPORTED, STACKED, Parameters, Place
 from crosscheck.compare.tolerances import AFTER_STEPS, FIRST_STEP, TOLERANCE, phase, tolerance
@@ -243,6 +243,41 @@ def test_each_network_of_a_stack_of_matrices_keeps_its_own_worst_over_every_arra
     assert comparison.per_network[0] == 0 and comparison.per_network[1] > 1, \
         comparison.per_network
     assert (comparison.worst.network, comparison.worst.place) == (1, Place("x", 0, index=(1, 2)))
+
+
+def test_entries_hold_each_networks_numbers_one_after_another():
+    """The worked example of ``Entries``: the first rows of 2 networks of shape (2, 2, 3)."""
+    entries = Entries((2, 2, 3), np.array([0, 1, 2, 6, 7, 8]))
+    assert entries.per_network(np.array([1.0, 5.0, 2.0, 0.5, 3.0, 0.0])).tolist() == [5.0, 3.0]
+    assert tuple(int(i) for i in entries.index(4)) == (1, 0, 1)
+    # A network with no entries has none to be worst in.
+    entries = Entries((3, 4), np.array([0, 1, 9]))
+    assert entries.per_network(np.array([2.0, 1.0, 7.0])).tolist() == [2.0, 0.0, 7.0]
+
+
+@pytest.mark.parametrize("scaled", [True, False], ids=["on scales", "on each networks own"])
+def test_a_stack_compared_at_some_entries_is_judged_as_the_whole_stack_is(scaled):
+    """Stacks of (4, 3, 5) matrices, zero and alike outside the entries of each network's
+    corner (network 2 has none), with planted differences: compared at those entries only, the
+    same worst number, place, network and ratio per network as compared whole."""
+    rng = np.random.default_rng(0)
+    corner = np.zeros((4, 3, 5), bool)
+    for network, (rows, columns) in enumerate([(2, 3), (3, 5), (0, 0), (1, 2)]):
+        corner[network, :rows, :columns] = True
+    ref = np.where(corner, rng.standard_normal(corner.shape) * [[[1e3]], [[1]], [[1]], [[1e-9]]],
+                   0.0)
+    other = ref * (1 + 1e-15 * rng.standard_normal(ref.shape))
+    other[3, 0, 1] *= 1 + 1e-10              # caught in network 3, on its own small scale
+    scale = np.abs(ref) * 2 if scaled else None
+    whole, some = Comparison("a", stacked=True), Comparison("a", stacked=True)
+    whole.add_array("b", Place("x", 1, "weights"), ref, other, 1e-12, scale)
+    entries = Entries(ref.shape, np.flatnonzero(corner))
+    some.add_array("b", Place("x", 1, "weights"), ref[corner], other[corner], 1e-12,
+                   None if scale is None else scale[corner], entries)
+    assert some.worst == whole.worst and some.worst.excess > 1
+    assert (some.worst.network, some.worst.place.index) == (3, (0, 1))
+    assert np.array_equal(some.per_network, whole.per_network)
+    assert some.max_abs_diff == whole.max_abs_diff and some.compared == corner.sum()
 
 
 def test_the_policy_judges_one_step_as_the_first_step_is():

@@ -221,6 +221,70 @@ def test_a_place_is_named_in_its_own_network_or_as_padding():
         "gradients (padding)[layer 1].weights[1][4]", "gradients[layer 3].weights[0][4]"]
 
 
+def _numpy_results(drawn):
+    numpy = load_backend("numpy")
+    return [sweep.as_result(numpy.stacked_step(*group, arch.loss, arch.learning_rate, arch.rule,
+                                               arch.mode)) for arch, group in drawn]
+
+
+def test_the_real_entries_of_a_padded_result_are_the_groups_numbers_in_their_order():
+    """The reference's Results of every drawn group, written into the padded stack's rows and
+    slots (``pad_results``) and read at ``real_entries``, are the same numbers as those Results
+    laid out by ``real_results``: the same order, network by network; of the networks kept
+    only, as many as their own layers, inputs and samples hold (counted from the widths)."""
+    drawn = draws()
+    stack = padded.pad(drawn, sweep.SHAPE, "float64")
+    results = _numpy_results(drawn)
+    kept = np.random.default_rng(1).random(len(stack.X)) > 0.2
+    inputs = np.concatenate([np.full(len(group[1]), arch.widths[0]) for arch, group in drawn])
+    entries = padded.real_entries(stack, inputs, kept)
+    read = padded.real_values(padded.pad_results(results, stack), entries)
+    laid = padded.real_results(results, sweep.MAX_DEPTH, kept)
+    counted = 0
+    for quantity in STACKED:
+        for (place, a), (_, b) in zip(quantity.leaves(quantity.value(read, 0.0)),
+                                      quantity.leaves(quantity.value(laid, 0.0))):
+            assert np.array_equal(a, b), place
+            counted += a.size
+    per_network = [arch.samples * sum(arch.widths[1:]) + 2 * sum(
+        o * (i + 1) for i, o in zip(arch.widths, arch.widths[1:])) + 2
+        for arch, group in drawn for _ in group[1]]
+    assert counted == np.dot(per_network, kept)
+
+
+def test_a_nonzero_number_in_the_padding_is_found_and_named_as_padding(monkeypatch):
+    """PyTorch's padded step planted to report 1e-3 as the weight gradient [0][0] of slot 0:
+    every network disagrees, those of 4 layers on a real number and the others (50 of 60) in
+    the padding, where it is the worst, named as padding; and in a network that is not
+    compared (diverged) it is not found."""
+    torch_padded = load_backend("torch")
+    real = torch_padded.padded_step
+
+    def planted(stack, mode):
+        step = real(stack, mode)
+        step.gradients.weights[0][:, 0, 0] = 1e-3
+        return step
+
+    monkeypatch.setattr(torch_padded, "padded_step", planted)
+    report = sweep.sweep({"numpy": load_backend("numpy"), "torch": torch_padded}, 60,
+                         seed=0, per_architecture=10)
+    shallow = [len(arch.activations) < sweep.MAX_DEPTH
+               for arch, group in sweep.groups(0, 60, 10) for _ in group[1]]
+    assert sum(shallow) == 50 and report.disagreements == 60
+    assert (str(report.worst.place), report.worst.values) == (
+        "gradients (padding)[layer 0].weights[0][0]", (0.0, 1e-3))
+
+    drawn = list(sweep.groups(0, 60, 10))
+    stack = padded.pad(drawn, sweep.SHAPE, "float64")
+    result = sweep.as_result(planted(stack, "batch"))
+    inputs = np.concatenate([np.full(len(group[1]), arch.widths[0]) for arch, group in drawn])
+    kept = np.arange(len(stack.X)) != shallow.index(True)
+    entries = padded.real_entries(stack, inputs, kept)
+    found = padded.padding(result, padded.real_values(result, entries), entries, kept)
+    assert [(str(place), values.tolist()) for place, _, values in found] == [
+        ("gradients[layer 0].weights", [1e-3] * (sum(shallow) - 1))]
+
+
 def test_divisors_are_those_of_each_loss():
     """mean over elements for MSELoss and the binary cross-entropies, over samples for
     CrossEntropyLoss, none for the sums; online, one sample's."""

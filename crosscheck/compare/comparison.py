@@ -8,7 +8,8 @@ tolerance and which scale); the comparison keeps the largest absolute difference
 furthest past its tolerance (or, when every number agrees, nearest to it) as a
 ``Disagreement`` that says where, and, for stacks of networks, each network's worst ratio.
 What each number of the reference may differ by is computed once, for every backend compared
-with it.
+with it. A stack's arrays may also come as some of their entries only (``Entries``: the real
+numbers of ``crosscheck sweep``'s padded stacks), each network's one after another.
 
 Two non-finite numbers agree when they are the same (both NaN, or the same infinity): a run that
 blows up on both backends alike is not a disagreement between them. A number that is finite on
@@ -65,13 +66,41 @@ class Disagreement:
                 f"{'>' if self.excess > 1 else '<='} {self.tolerance:g})")
 
 
+class Entries:
+    """Some entries of a stacked array of ``shape`` (first axis: the networks), compared as a
+    1-D array of their own: those at the flat ``positions``, ascending, so network by network.
+
+    For a stack of 2 networks of shape (2, 2, 3) whose first rows only are real, ``positions``
+    is [0, 1, 2, 6, 7, 8]: network 0 holds entries 0–2 of the 1-D array and network 1 entries
+    3–5; entry 4 is ``shape``'s index (1, 0, 1)."""
+
+    def __init__(self, shape: tuple[int, ...], positions: np.ndarray):
+        self.shape, self.positions = tuple(shape), positions
+        block = math.prod(self.shape[1:])
+        starts = np.searchsorted(positions, np.arange(self.shape[0]) * block)
+        self.counts = np.diff(starts, append=len(positions))
+        self.firsts = starts[self.counts > 0]
+
+    def per_network(self, values: np.ndarray) -> np.ndarray:
+        """(networks,) the largest of each network's ``values`` (non-negative), 0 for none."""
+        per = np.zeros(self.shape[0])
+        if len(values):
+            per[self.counts > 0] = np.maximum.reduceat(values, self.firsts)
+        return per
+
+    def index(self, entry: int) -> tuple[int, ...]:
+        """The index in ``shape`` of the 1-D array's ``entry``."""
+        return np.unravel_index(self.positions[entry], self.shape)
+
+
 class Comparison:
     """Every backend added, against the reference backend's result."""
 
     def __init__(self, reference: str, result: Result | None = None, *, quantities=(),
                  dtype: str = "float64", steps: int = 1, scales: Result | None = None,
-                 stacked: bool = False):
+                 stacked: bool = False, entries: dict | None = None):
         self.reference, self.result = reference, result
+        self.entries = entries or {}             # per place of a stack, the Entries it holds
         self.quantities, self.dtype, self.steps = tuple(quantities), dtype, steps
         self.scales, self.stacked = scales, stacked
         self.max_abs_diff = 0.0
@@ -106,7 +135,7 @@ class Comparison:
                 continue
             for (place, ref), (_, other), scale in zip(refs, others, self._scales(quantity,
                                                                                   len(refs))):
-                self.add_array(name, place, ref, other, tol, scale)
+                self.add_array(name, place, ref, other, tol, scale, self.entries.get(place))
 
     def _scales(self, quantity: Quantity, count: int) -> list:
         """Per array, the magnitude of its terms, or None for the array's own largest value."""
@@ -114,9 +143,11 @@ class Comparison:
             return [None] * count
         return [array for _, array in quantity.leaves(quantity.value(self.scales, 0.0))]
 
-    def add_array(self, name: str, place: Place, ref, other, tol: float, scale=None) -> None:
+    def add_array(self, name: str, place: Place, ref, other, tol: float, scale=None,
+                  entries: Entries | None = None) -> None:
         """Compare one array of backend ``name`` with the reference's (first axis: the
-        networks, for a stack); ``scale`` defaults to the reference array's largest value."""
+        networks, for a stack, or the ``entries`` of one); ``scale`` defaults to the reference
+        array's largest value (of each network's part, for a stack)."""
         if ref is None and other is None:
             return
         if (ref is None) != (other is None) or np.shape(ref) != np.shape(other):
@@ -126,42 +157,49 @@ class Comparison:
                                            math.inf, 0.0, tol, problem=problem), math.inf)
         values = np.asarray(ref, np.float64), np.asarray(other, np.float64)
         diff, finite, largest = _differences(*values)
-        scale, allowed = self._allowed(place, ref, scale, tol) if finite else \
-            _allowed(values[0], scale, tol, False, self.stacked, TINY[self.dtype])
+        stacked = entries or self.stacked
+        scale, allowed = self._allowed(place, ref, scale, tol, stacked) if finite else \
+            _allowed(values[0], scale, tol, False, stacked, TINY[self.dtype])
         excess = _excess(diff, allowed, finite)
-        worst = self._count(excess, largest)
+        worst = self._count(excess, largest, entries)
         if worst is not None:
             ref, other = values
-            index = np.unravel_index(worst, ref.shape)
+            index = np.unravel_index(worst, ref.shape) if entries is None else \
+                entries.index(worst)
             network, index = (int(index[0]), index[1:]) if self.stacked else (None, index)
             self._fold(Disagreement(place.at(index), (self.reference, name),
                                     (float(ref.flat[worst]), float(other.flat[worst])),
                                     float(diff.flat[worst]), float(scale.flat[worst]), tol,
                                     network), float(excess.flat[worst]))
 
-    def _allowed(self, place: Place, ref, scale, tol: float):
+    def _allowed(self, place: Place, ref, scale, tol: float, stacked):
         """``_allowed`` for the reference's array at ``place`` (finite everywhere), computed
         once for every backend compared with it."""
         key = (place, tol)
         cached = self._allowances.get(key)
         if cached is None or cached[0] is not ref or cached[1] is not scale:
             cached = self._allowances[key] = (ref, scale, *_allowed(
-                np.asarray(ref, np.float64), scale, tol, True, self.stacked, TINY[self.dtype]))
+                np.asarray(ref, np.float64), scale, tol, True, stacked, TINY[self.dtype]))
         return cached[2:]
 
-    def _count(self, excess, largest: float) -> int | None:
+    def _count(self, excess, largest: float, entries: Entries | None) -> int | None:
         """The largest (finite) difference, how many numbers differ, and each network's worst;
         return the flat index of the worst number (None for an empty array)."""
         self.max_abs_diff = max(self.max_abs_diff, largest)
         self.compared += excess.size
-        if self.stacked:
+        if self.stacked and entries is not None:
+            worst = entries.per_network(excess)
+        elif self.stacked:
             per = excess.reshape(excess.shape[0], int(np.prod(excess.shape[1:])))
             worst = per.max(axis=1, initial=0.0)
+        if self.stacked:
             self.per_network = worst if self.per_network is None else np.maximum(
                 self.per_network, worst)
         if not excess.size:
             return None
-        if self.stacked:
+        if entries is not None:
+            found = int(np.argmax(excess))
+        elif self.stacked:
             network = int(np.argmax(worst))
             found = network * per.shape[1] + int(np.argmax(per[network]))
         else:
@@ -177,6 +215,8 @@ class Comparison:
             self.worst = found
 
     def _networks(self) -> int:
+        if self.entries:
+            return next(iter(self.entries.values())).shape[0]
         return len(np.atleast_1d(self.result.loss_before))
 
 
@@ -196,10 +236,11 @@ def _differences(ref, other):
     return np.where(same, 0.0, np.where(both_finite, diff, np.inf)), False, largest
 
 
-def _allowed(ref, scale, tol: float, finite: bool, stacked: bool, tiny: float):
+def _allowed(ref, scale, tol: float, finite: bool, stacked, tiny: float):
     """(each number's scale, what it may differ by). Its scale is ``scale`` or, if larger, the
     reference's own magnitude (its finite magnitude unless ``finite``); with no ``scale``, the
-    largest magnitude of the array (of each network's part, for a stack). It may differ by tol
+    largest magnitude of the array (of each network's part, for a stack: ``stacked`` True or
+    the array's Entries). It may differ by tol
     × its scale, never less than the dtype's smallest normal number ``tiny``: below it floating
     point has no relative precision left (and a backend may flush such numbers to zero), so
     smaller differences are no differences."""
@@ -212,8 +253,10 @@ def _allowed(ref, scale, tol: float, finite: bool, stacked: bool, tiny: float):
     return scale, np.maximum(allowed, tiny, out=allowed)
 
 
-def _own_scale(magnitude, stacked: bool):
+def _own_scale(magnitude, stacked):
     """The largest magnitude of the array (of each network's part, for a stack)."""
+    if isinstance(stacked, Entries):
+        return np.repeat(stacked.per_network(magnitude), stacked.counts)
     if stacked and magnitude.ndim:
         flat = magnitude.reshape(magnitude.shape[0], int(np.prod(magnitude.shape[1:]))).max(
             axis=1, initial=0.0)

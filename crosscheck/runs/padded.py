@@ -1,10 +1,14 @@
 """Groups of networks of many architectures as one padded stack, and results to and from it.
 
 ``reference/padded.py`` states what a padded stack is. Here the sweep's groups (each a stack of
-one architecture, with its data) are written into one ``Padded`` stack, row after row; a
-Result computed on the groups one by one (the NumPy reference's, and its magnitudes) is written
-into the same rows and slots, so that one comparison judges every network at once; and a place
-in the padded stack is read back as the layer of its own network.
+one architecture, with its data) are written into one ``Padded`` stack, row after row. One
+comparison then judges every network at once, on the real numbers only: ``real_entries`` says
+where they lie in a padded Result's arrays (per slot, network by network), ``real_values``
+takes them from a framework's padded Result, and ``real_results`` lays the Results computed on
+the groups one by one (the NumPy reference's, and its magnitudes) out in the same order. A
+padded entry holds no number of any network, and a framework must leave it zero: ``padding``
+finds those it does not. A place in the padded stack is read back as the layer of its own
+network. (About a fifth of a padded stack's entries are real in the sweep's draw.)
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import dataclasses
 
 import numpy as np
 
-from crosscheck.compare.quantities import Parameters, Place, Result
+from crosscheck.compare.comparison import Entries
+from crosscheck.compare.quantities import STACKED, Parameters, Place, Result
 from reference.padded import LOSS_FORMS, Padded
 from reference.types import ACTIVATIONS, RULES, loss_form
 
@@ -52,6 +57,111 @@ def pad(groups, shape: tuple[int, int, int], dtype: str, networks: int | None = 
         padded.rules[rows] = RULES.index(arch.rule)
         padded.lr[rows] = arch.learning_rate
     return padded
+
+
+def real_entries(padded: Padded, inputs, kept) -> dict[Place, Entries]:
+    """Per place of a padded stacked Result, the Entries that hold the numbers of the networks
+    ``kept`` ((N,) bool) and nothing else: their real neurons, their real inputs (``inputs``,
+    (N,) the first layer's count) and real samples, in their active slots."""
+    N, depth, width, _ = padded.weights.shape
+    rows = Entries((N,), np.flatnonzero(kept))
+    entries = {Place("loss_before"): rows, Place("loss_after"): rows}
+    first_inputs = below = np.arange(width) < inputs[:, None]
+    for slot in range(depth):
+        neurons = padded.neurons[:, slot] & kept[:, None]      # none in an inactive slot
+        weights = Entries((N, width, width),
+                          np.flatnonzero(neurons[:, :, None] & below[:, None, :]))
+        bias = Entries((N, width), np.flatnonzero(neurons))
+        for key in ("gradients", "params_after"):
+            entries[Place(key, slot, "weights")], entries[Place(key, slot, "bias")] = weights, bias
+        entries[Place("errors", slot)] = Entries(
+            padded.X.shape, np.flatnonzero(padded.samples[:, :, None] & neurons[:, None, :]))
+        # The next slot's inputs: this slot's neurons, where it is active.
+        below = np.where(padded.active[:, slot, None], padded.neurons[:, slot], first_inputs)
+    return entries
+
+
+def real_results(results: list[Result], depth: int, kept) -> Result:
+    """The stacked Results of the groups, in the order ``pad`` wrote them, as one Result of the
+    numbers of the networks ``kept`` only, laid out as ``real_entries`` lays them: per slot of
+    ``depth``, each network's numbers of its layer there (zeros where a bias is None)."""
+    picked, start = [], 0
+    for result in results:
+        count = len(np.atleast_1d(result.loss_before))
+        mine = kept[start : start + count]
+        picked.append((result, slice(None) if mine.all() else mine,
+                       depth - len(result.errors)))
+        start += count
+
+    none = np.zeros(0, np.asarray(results[0].loss_before).dtype)    # a slot no group reaches
+
+    def joined(array_of, slot=None):
+        return np.concatenate([none] + [np.asarray(array_of(result, slot - first)
+                                                   if slot is not None else array_of(result))
+                                        [rows].reshape(-1) for result, rows, first in picked
+                                        if slot is None or slot >= first])
+
+    def params(key):
+        return tuple(Parameters(joined(lambda r, layer: getattr(r, key)[layer].weights, slot),
+                                joined(lambda r, layer: _bias(getattr(r, key)[layer]), slot))
+                     for slot in range(depth))
+
+    return Result(joined(lambda r: np.atleast_1d(r.loss_before)), params("gradients"),
+                  tuple(joined(lambda r, layer: r.errors[layer], slot) for slot in range(depth)),
+                  params("params_after"), joined(lambda r: r.losses).reshape(-1, 1))
+
+
+def _bias(params: Parameters):
+    return np.zeros(params.weights.shape[:2], params.weights.dtype) if params.bias is None \
+        else params.bias
+
+
+def real_values(result: Result, entries: dict[Place, Entries]) -> Result:
+    """A framework's padded Result as the numbers at ``entries`` only (an array of another
+    shape than its Entries' is kept whole, for the comparison to report)."""
+    def real(place, array):
+        where = entries[place]
+        array = np.asarray(array)
+        return array.reshape(-1).take(where.positions) if array.shape == where.shape else array
+
+    def params(key, value):
+        return tuple(Parameters(real(Place(key, slot, "weights"), p.weights),
+                                None if p.bias is None else real(Place(key, slot, "bias"), p.bias))
+                     for slot, p in enumerate(value))
+
+    return Result(real(Place("loss_before"), result.loss_before),
+                  params("gradients", result.gradients),
+                  tuple(real(Place("errors", slot), e) for slot, e in enumerate(result.errors)),
+                  params("params_after", result.params_after),
+                  _rows(result.losses, entries[Place("loss_after")]))
+
+
+def _rows(array, rows: Entries):
+    """The rows of ``array`` (networks first) that ``rows`` holds, if it has their number."""
+    array = np.asarray(array)
+    return array[rows.positions] if array.shape[:1] == rows.shape else array
+
+
+def padding(result: Result, real: Result, entries: dict[Place, Entries], kept):
+    """(place, Entries, values) for every array of a framework's padded Result that holds a
+    nonzero number outside its ``real`` entries (``real_values``) of the networks ``kept``:
+    those numbers. Counted: every nonzero number is real when the array and its real entries
+    have as many."""
+    found = []
+    for quantity in STACKED:
+        for (place, array), (_, values) in zip(quantity.leaves(quantity.value(result, 0.0)),
+                                               quantity.leaves(quantity.value(real, 0.0))):
+            where = entries.get(place)
+            if where is None or array is None or np.shape(array) != where.shape:
+                continue
+            if not kept.all():          # a diverged network's numbers are not compared
+                array = np.where(kept.reshape((-1,) + (1,) * (array.ndim - 1)), array, 0.0)
+            flat = np.asarray(array).reshape(-1)
+            if np.count_nonzero(flat) == np.count_nonzero(values):
+                continue
+            outside = np.setdiff1d(np.flatnonzero(flat), where.positions)
+            found.append((place, Entries(where.shape, outside), flat[outside]))
+    return found
 
 
 def pad_results(results: list[Result], padded: Padded) -> Result:
@@ -112,4 +222,5 @@ def _real(place: Place, padded: Padded, row: int) -> bool:
     return bool(neurons[index[0]]) and inputs_real
 
 
-__all__ = ["own_place", "pad", "pad_results"]
+__all__ = ["own_place", "pad", "pad_results", "padding", "real_entries", "real_results",
+           "real_values"]

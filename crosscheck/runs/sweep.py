@@ -64,8 +64,8 @@ import numpy as np
 from crosscheck import atomic
 from crosscheck.compare.comparison import Comparison, Disagreement
 from crosscheck.compare.magnitudes import after_optimizer, magnitudes
-from crosscheck.compare.quantities import STACKED, Parameters, Result
-from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE
+from crosscheck.compare.quantities import BY_KEY, STACKED, Parameters, Result
+from crosscheck.compare.tolerances import FIRST_STEP, TOLERANCE, tolerance
 from crosscheck.examples import writer
 from crosscheck.runs import memory
 from crosscheck.runs import padded as padded_module
@@ -550,19 +550,30 @@ def _check_padded(modules: dict, report: SweepReport, drawn, stack, running):
     """(Comparison, diverged count) of the ``drawn`` groups of one mode: the NumPy reference
     computes them one group at a time, as ever, while the frameworks' ``running`` futures
     compute them as one padded ``stack`` (``reference/padded.py``); then the frameworks'
-    numbers against the reference's in the stack's rows and slots."""
+    numbers against the reference's, real number by real number, and their padding against
+    zero."""
     results, scales = _reference(modules["numpy"], report, drawn)
-    kept = np.flatnonzero(~np.concatenate([diverged(result) for result in results]))
+    kept = ~np.concatenate([diverged(result) for result in results])
+    inputs = np.concatenate([np.full(len(group[1]), arch.widths[0]) for _, arch, group in drawn])
+    entries = padded_module.real_entries(stack, inputs, kept)
+    depth = stack.weights.shape[1]
+    comparison = Comparison(
+        "numpy", padded_module.real_results(results, depth, kept), quantities=STACKED,
+        dtype=report.dtype, steps=1, scales=padded_module.real_results(scales, depth, kept),
+        stacked=True, entries=entries)
     # Each framework compared as soon as it is done, in the order of ``running``.
-    computed = ((name, as_result(_counted(report, name, *future.result())))
-                for name, future in running.items())
-    comparison = _compare_kept(
-        itertools.chain([("numpy", padded_module.pad_results(results, stack))], computed),
-        padded_module.pad_results(scales, stack), report.dtype, kept)
+    for name, future in running.items():
+        result = as_result(_counted(report, name, *future.result()))
+        real = padded_module.real_values(result, entries)
+        comparison.add(name, real)
+        for place, where, values in padded_module.padding(result, real, entries, kept):
+            comparison.add_array(name, place, np.zeros_like(values), values,
+                                 tolerance(report.dtype, BY_KEY[place.quantity], 1),
+                                 np.zeros_like(values), where)
     if comparison.worst is not None and comparison.worst.network is not None:
         comparison.worst = dataclasses.replace(comparison.worst, place=padded_module.own_place(
             comparison.worst.place, stack, comparison.worst.network))
-    return comparison, len(stack.X) - len(kept)
+    return comparison, int(np.count_nonzero(~kept))
 
 
 def _reference(numpy, report: SweepReport, drawn):
