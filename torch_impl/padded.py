@@ -96,12 +96,21 @@ def _outputs(W, b, nets, X, ruled: bool):
     for slot, (weights, bias) in enumerate(zip(W, b)):
         active = nets["active"][:, slot]
         n = int(active.nonzero().max()) + 1 if active.any() else 0
-        slot_of = (a[:n], weights[:n], bias[:n], nets["activations"][:n, slot, None, None],
-                   nets["neurons"][:n, slot])
-        dense = _RuledDense.apply(*slot_of, rule[:n], lr[:n]) if ruled else _dense(*slot_of)
-        a = torch.cat([torch.where(active[:n, None, None], dense, a[:n]), a[n:]])
+        below, first = a, _first(n, len(a))
+        slot_of = (first(below), first(weights), first(bias),
+                   first(nets["activations"][:, slot, None, None]), first(nets["neurons"][:, slot]))
+        dense = _RuledDense.apply(*slot_of, first(rule), first(lr)) if ruled else _dense(*slot_of)
+        a = torch.where(first(active)[:, None, None], dense, first(below))
+        if n < len(below):
+            a = torch.cat([a, below[n:]])
         outs.append(a)
     return outs
+
+
+def _first(n: int, count: int):
+    """The first ``n`` of ``count`` rows of a tensor; all of them without a slice (autograd
+    would record the slice, and fill a whole tensor of zeros to send its gradient back)."""
+    return (lambda tensor: tensor) if n == count else (lambda tensor: tensor[:n])
 
 
 # The loss forms grouped by their summands: forms that differ only in what they divide by (a sum
