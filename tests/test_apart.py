@@ -7,12 +7,16 @@
 * The sweep with PyTorch apart reports exactly what it reports with PyTorch in its own process,
   and ``crosscheck sweep`` puts the built-in PyTorch apart, and nothing else, in a sweep of
   enough networks to repay the process's start.
+* While PyTorch computes apart, XLA's threads in the sweep's process give way to it (a lower
+  priority), and only then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import sys
 import textwrap
 
@@ -108,6 +112,42 @@ def test_the_sweep_with_torch_apart_reports_what_it_reports_in_process():
                   "worst_architecture", "networks"):
         assert getattr(there, field) == getattr(here, field), field
     assert dataclasses.asdict(there.worst) == dataclasses.asdict(here.worst)
+
+
+def test_xla_threads_give_way_while_the_sweep_runs():
+    """After a JAX step the process has XLA's CPU threads (found by their name: if jaxlib renamed
+    them, this fails rather than the sweep silently losing the policy); inside
+    ``xla_threads_behind`` each is at nice XLA_NICE or lower priority, as the OS reports it, and
+    afterwards back where it was, where the OS lets an unprivileged process go back."""
+    jax_impl = load_backend("jax")
+    arch = sweep.Architecture((2, 3, 1), ("tanh", "identity"), ("present", "present"), 2,
+                              "mse", "exact", "batch", 0.1)
+    jax_impl.stacked_step(*sweep.draw_group(np.random.default_rng(0), arch, 4), arch.loss,
+                          arch.learning_rate, arch.rule, arch.mode)
+    threads = sweep._xla_threads()
+    assert threads, "no XLA threads found by name"
+    before = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
+    with sweep.xla_threads_behind():
+        assert all(os.getpriority(os.PRIO_PROCESS, tid) == max(nice, sweep.XLA_NICE)
+                   for tid, nice in before.items())
+    after = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
+    assert after == before if os.geteuid() == 0 else all(
+        after[tid] >= nice for tid, nice in before.items())
+
+
+@pytest.mark.parametrize("apart_names", [(), ("torch",)], ids=["in process", "torch apart"])
+def test_xla_threads_give_way_only_to_a_process_apart(monkeypatch, apart_names):
+    entered = []
+
+    @contextlib.contextmanager
+    def spied():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(sweep, "xla_threads_behind", spied)
+    modules = {name: load_backend(name) for name in ("numpy", "torch", "jax")}
+    report = sweep.sweep(modules, 60, seed=1, per_architecture=10, apart=apart_names)
+    assert report.ok and entered == ([True] if apart_names else [])
 
 
 def test_crosscheck_sweep_puts_the_built_in_torch_apart_in_a_long_sweep(monkeypatch):

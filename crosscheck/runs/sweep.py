@@ -52,11 +52,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -353,6 +354,57 @@ def one_torch_thread():
             torch.set_num_threads(threads)
 
 
+# The niceness of XLA's threads while a framework computes apart. Measured on the 2-core machine
+# (`crosscheck sweep --count 4000 --per-architecture 20 --seed 3`, 8 runs each, alternately): a
+# median of 9,755 cross-checks a second with XLA's threads at the sweep's priority, 10,478 at 10.
+XLA_NICE = 10
+
+
+@contextmanager
+def xla_threads_behind():
+    """XLA's CPU threads in this process at nice XLA_NICE while the sweep runs. On 2 cores four
+    threads want them: PyTorch's process apart and the sweep's own thread (the reference and the
+    comparison), which are the sweep's critical path, and XLA's two, whose steps finish well
+    before PyTorch's. Their priority is put back afterwards where the OS allows it (an
+    unprivileged process may not raise a priority again: there they stay lower for the rest of
+    the process, which matters only while they compete for a core). Linux only: elsewhere it
+    changes nothing."""
+    threads = {}
+    for tid in _xla_threads():
+        try:
+            nice = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, XLA_NICE))
+            threads[tid] = nice
+        except OSError:                 # ended, or a sandbox that refuses
+            pass
+    try:
+        yield
+    finally:
+        for tid, nice in threads.items():
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+            except OSError:             # not allowed (unprivileged), or ended
+                pass
+
+
+def _xla_threads() -> list[int]:
+    """The ids of this process's threads that XLA's CPU client runs (jaxlib names them
+    ``tf_XLAEigen``)."""
+    try:
+        tids = os.listdir("/proc/self/task")
+    except FileNotFoundError:
+        return []
+    found = []
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as comm:
+                if "XLAEigen" in comm.read():
+                    found.append(int(tid))
+        except FileNotFoundError:       # a thread that has ended
+            pass
+    return found
+
+
 def sweep(modules: dict, count: int, seed: int = 0, rules=RULES, dtype: str = "float64",
           per_architecture: int = PER_ARCHITECTURE, worst_file=None, progress=None,
           optimizers: bool = False, shard: tuple[int, int] = (1, 1), apart=()) -> SweepReport:
@@ -408,11 +460,14 @@ def _run(modules: dict, report: SweepReport, progress, apart):
     """Draw, compute and compare every group; return the group with the worst network."""
     padded = _padded(modules, report)
     with _padded_steps(modules, padded, apart) as steps:
-        return _drawn_and_compared(modules, report, progress, steps)
+        return _drawn_and_compared(modules, report, progress, steps,
+                                   behind=any(name in apart for name in steps))
 
 
-def _drawn_and_compared(modules: dict, report: SweepReport, progress, steps: dict):
-    """``_run`` with each framework's padded ``steps`` (none: no padded stacks)."""
+def _drawn_and_compared(modules: dict, report: SweepReport, progress, steps: dict,
+                        behind: bool = False):
+    """``_run`` with each framework's padded ``steps`` (none: no padded stacks); ``behind``:
+    XLA's threads give way to the process apart (``xla_threads_behind``)."""
     k, n = report.shard
     sizes = plan(report.count, report.per_architecture)
     mine = [i for i in range(len(sizes)) if i % n == k - 1]
@@ -423,7 +478,8 @@ def _drawn_and_compared(modules: dict, report: SweepReport, progress, steps: dic
     draws = groups(report.seed, sum(sizes), report.per_architecture, report.rules,
                    accepted_by(modules) if report.optimizers else None)
     pending = {mode: [] for mode in MODES}
-    with _PaddedCalls(modules, report, steps) as calls:
+    with xla_threads_behind() if behind else nullcontext(), \
+            _PaddedCalls(modules, report, steps) as calls:
         for arch_index, (arch, group) in enumerate(draws):
             if arch_index % n != k - 1:
                 continue                # drawn, so that the next draws are the sweep's own
