@@ -70,8 +70,8 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
     "crosscheck/runs/padded.py": None,
     "crosscheck/runs/apart.py": ("_layout", "_views", "_step"),
     "torch_impl/padded.py": ("_product", "_dense", "_send_back", "_RuledDense", "_outputs",
-                             "_times", "_loss", "_gradients", "_rates", "_descend", "_online",
-                             "_in_order"),
+                             "_first", "_times", "_loss", "_gradients", "_rates", "_descend",
+                             "_online", "_in_order"),
     "jax_impl/padded.py": ("_dense", "_send_back", "_ruled_dense_bwd", "_outputs", "_loss",
                            "_one_network", "_chunk", "_chunks", "_filled", "padded_step"),
 }
