@@ -19,7 +19,7 @@ import reference
 from crosscheck import examples
 from crosscheck.compare.comparison import Comparison, Disagreement, Entries
 from crosscheck.compare.magnitudes import magnitudes
-from crosscheck.compare.quantities import REPORTED, STACKED, Parameters, Place
+from crosscheck.compare.quantities import BY_KEY, REPORTED, STACKED, Parameters, Place, Result
 from crosscheck.compare.tolerances import AFTER_STEPS, FIRST_STEP, TOLERANCE, phase, tolerance
 from crosscheck.runs import example as runs
 from crosscheck.runs import sweep
@@ -278,6 +278,18 @@ def test_a_stack_compared_at_some_entries_is_judged_as_the_whole_stack_is(scaled
     assert (some.worst.network, some.worst.place.index) == (3, (0, 1))
     assert np.array_equal(some.per_network, whole.per_network)
     assert some.max_abs_diff == whole.max_abs_diff and some.compared == corner.sum()
+
+
+def test_an_array_missing_from_a_stack_compared_at_entries_fails_each_of_its_networks():
+    """A stack of 2 networks compared at the entries of (2, 2, 3) arrays: an array one backend
+    does not report is a disagreement of every network, one ratio per network."""
+    entries = {Place("x", 0, "weights"): Entries((2, 2, 3), np.array([0, 1, 6, 7]))}
+    ref = Result(np.zeros(2), (Parameters(np.ones(4), None),), (), (), np.zeros((2, 1)))
+    comparison = Comparison("a", ref, quantities=[BY_KEY["gradients"]], stacked=True,
+                            entries=entries)
+    comparison.add("b", Result(np.zeros(2), (Parameters(None, None),), (), (), np.zeros((2, 1))))
+    assert comparison.per_network.tolist() == [math.inf, math.inf]
+    assert comparison.worst.problem == "reported by only one of them"
 
 
 def test_the_policy_judges_one_step_as_the_first_step_is():
