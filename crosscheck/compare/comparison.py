@@ -187,12 +187,12 @@ class Comparison:
         return the flat index of the worst number (None for an empty array)."""
         self.max_abs_diff = max(self.max_abs_diff, largest)
         self.compared += excess.size
-        if self.stacked and entries is not None:
-            worst = entries.per_network(excess)
-        elif self.stacked:
-            per = excess.reshape(excess.shape[0], int(np.prod(excess.shape[1:])))
-            worst = per.max(axis=1, initial=0.0)
         if self.stacked:
+            if entries is not None:
+                worst = entries.per_network(excess)
+            else:
+                per = excess.reshape(excess.shape[0], int(np.prod(excess.shape[1:])))
+                worst = per.max(axis=1, initial=0.0)
             self.per_network = worst if self.per_network is None else np.maximum(
                 self.per_network, worst)
         if not excess.size:
@@ -240,10 +240,10 @@ def _allowed(ref, scale, tol: float, finite: bool, stacked, tiny: float):
     """(each number's scale, what it may differ by). Its scale is ``scale`` or, if larger, the
     reference's own magnitude (its finite magnitude unless ``finite``); with no ``scale``, the
     largest magnitude of the array (of each network's part, for a stack: ``stacked`` True or
-    the array's Entries). It may differ by tol
-    × its scale, never less than the dtype's smallest normal number ``tiny``: below it floating
-    point has no relative precision left (and a backend may flush such numbers to zero), so
-    smaller differences are no differences."""
+    the array's Entries). It may differ by tol × its scale, never less than the dtype's
+    smallest normal number ``tiny``: below it floating point has no relative precision left
+    (and a backend may flush such numbers to zero), so smaller differences are no
+    differences."""
     magnitude = np.asarray(np.abs(ref) if finite else
                            np.where(np.isfinite(ref), np.abs(ref), 0.0))
     # The maximum and the product written in place: arrays of 17 MB in a sweep.

@@ -364,11 +364,11 @@ XLA_NICE = 10
 def xla_threads_behind():
     """XLA's CPU threads in this process at nice XLA_NICE while the sweep runs. On 2 cores four
     threads want them: PyTorch's process apart and the sweep's own thread (the reference and the
-    comparison), which are the sweep's critical path, and XLA's two, whose steps finish well
-    before PyTorch's. Their priority is put back afterwards where the OS allows it (an
-    unprivileged process may not raise a priority again: there they stay lower for the rest of
-    the process, which matters only while they compete for a core). Linux only: elsewhere it
-    changes nothing."""
+    comparison), which are the sweep's critical path, and XLA's two, which had time to spare
+    (their steps finished well before PyTorch's). Their priority is put back afterwards where
+    the OS allows it (an unprivileged process may not raise a priority again: there they stay
+    lower for the rest of the process, which matters only while they compete for a core).
+    Linux only: elsewhere it changes nothing."""
     threads = {}
     for tid in _xla_threads():
         try:
