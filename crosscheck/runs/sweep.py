@@ -695,20 +695,17 @@ def compare_group(arch: Architecture, group, results: dict, dtype: str = "float6
                             results["numpy"])
         if arch.optimizer is not None:
             scales = after_optimizer(stack, X, T, arch.loss, scales, results["numpy"])
-    ordered = sorted(results.items(), key=lambda item: item[0] != "numpy")
-    return _compare_kept(ordered, scales, dtype, np.flatnonzero(keep))
+    return _compare_kept(results, scales, dtype, np.flatnonzero(keep))
 
 
-def _compare_kept(results, scales: Result, dtype: str, kept) -> Comparison:
+def _compare_kept(results: dict, scales: Result, dtype: str, kept) -> Comparison:
     """Every backend's stacked Result against NumPy's on ``scales``, for the networks ``kept``
-    (row numbers); ``results``: (name, Result) pairs, NumPy's first, each compared as it comes.
-    The worst's ``network`` is its row among all of them."""
-    results = iter(results)
-    name, reference = next(results)
-    comparison = Comparison(name, _select(reference, kept), quantities=STACKED, dtype=dtype,
-                            steps=1, scales=_select(scales, kept), stacked=True)
-    for name, result in results:
-        comparison.add(name, _select(result, kept))
+    (row numbers); the worst's ``network`` is its row among all of them."""
+    comparison = Comparison("numpy", _select(results["numpy"], kept), quantities=STACKED,
+                            dtype=dtype, steps=1, scales=_select(scales, kept), stacked=True)
+    for name, result in results.items():
+        if name != "numpy":
+            comparison.add(name, _select(result, kept))
     if comparison.worst is not None and comparison.worst.network is not None:
         comparison.worst = dataclasses.replace(comparison.worst,
                                                network=int(kept[comparison.worst.network]))
